@@ -1,0 +1,5 @@
+import sys
+
+from mobitui.cli import main
+
+sys.exit(main())

@@ -1,0 +1,647 @@
+"""The Mobivate client: ``status`` and ``unsubscribe`` over httpx.
+
+``status`` always goes to the Subscription API. ``unsubscribe`` dispatches to
+the campaign's route:
+
+* ``subscription-api``: ``POST <subscription_api>/<campaign_id>/unsubscribe``
+  with ``{"msisdn", "signature"}``; signature = md5(account_id + campaign_id +
+  msisdn), the order that reproduces the docs' worked example.
+* ``mt-stop``: ``GET <gateway>/srs/api/sendsms?...&STARTED=<ts>+STOP&CLASS=PAUSE``.
+  The ``+`` before ``STOP`` is sent raw, byte for byte as in the docs' example
+  (a form-decoding server reads it as a space); the simulator accepts either.
+* ``doi``: ``GET <doi host>/api/doi/<account_id>/<api_key>/?...&stop=1``.
+
+Retries: ``status`` is retried with backoff on transient failures, bounded by
+``network.status_attempts``. ``unsubscribe`` is resent only when the request
+provably never left (connect refused / connect timeout); after anything that
+may have reached the server it reports "outcome unknown, check status",
+because the MT route sends the subscriber an SMS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
+
+from mobitui import __version__
+from mobitui.core import errors
+from mobitui.core.bodies import Body, read_body
+from mobitui.core.config import Campaign, Config, Route
+from mobitui.core.recorder import Exchange, Recorder
+
+STATES = (
+    "active",
+    "inactive",
+    "nf",
+    "nfi",
+    "ping",
+    "onhold",
+    "blocked",
+    "reinvite",
+    "doi-onhold",
+    "doi-declined",
+    "suspended",
+    "investigate",
+    "unsub",
+)
+ANSWER_FIELDS = (
+    "authenticated",
+    "valid_msisdn",
+    "valid_campaign",
+    "campaign_status",
+    "campaign_name",
+    "campaign_service",
+    "state",
+    "error",
+    "reference",
+)
+RETRYABLE_HTTP = {429, 500, 502, 503, 504}
+
+
+class Operation(str, Enum):
+    STATUS = "status"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class Outcome(str, Enum):
+    OK = "ok"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # a mutating call that may or may not have been acted on
+
+
+def signature(account_id: str, campaign_id: str, msisdn: str) -> str:
+    """MD5 of account_id + campaign_id + msisdn (the docs' worked example)."""
+    return hashlib.md5(f"{account_id}{campaign_id}{msisdn}".encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class Result:
+    msisdn: str
+    campaign_id: str
+    operation: Operation
+    route: Route
+    outcome: Outcome
+    state: str | None = None
+    http_status: int | None = None
+    reference: str | None = None
+    error: str | None = None
+    answer: dict[str, Any] = field(default_factory=dict)  # the answer's nine fields, as sent
+    exchanges: list[Exchange] = field(default_factory=list)
+    retry_after: float | None = None
+    transient: bool = False
+    checked_at: float = field(default_factory=time.time)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "msisdn": self.msisdn,
+            "campaign_id": self.campaign_id,
+            "operation": self.operation.value,
+            "route": self.route.value,
+            "ok": self.ok,
+            "outcome": self.outcome.value,
+            "state": self.state,
+            "http_status": self.http_status,
+            "reference": self.reference,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRequest:
+    """A request as it will be sent, for the confirmation screen (redacted)."""
+
+    method: str
+    url: str
+    body: str
+    effect: str
+
+
+@dataclass(slots=True)
+class _Reply:
+    status: int | None
+    reason: str
+    body: Body | None
+    headers: list[tuple[str, str]]
+    failure: errors.TransportFailure | None
+    exchange: Exchange
+
+
+def _flag(v: Any) -> bool | None:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.strip().lower() in {"true", "false"}:
+        return v.strip().lower() == "true"
+    return None
+
+
+def _text(v: Any, limit: int = 500) -> str | None:
+    if v is None:
+        return None
+    s = v if isinstance(v, str) else json.dumps(v, default=str)
+    return s[:limit]
+
+
+def _retry_after(headers: list[tuple[str, str]]) -> float | None:
+    for k, v in headers:
+        if k.lower() == "retry-after":
+            try:
+                return max(0.0, float(v.strip()))
+            except ValueError:
+                return None
+    return None
+
+
+def ssl_context(ca_bundle: Any = None) -> ssl.SSLContext:
+    """TLS verification is always on; a custom CA bundle may replace the default."""
+    if ca_bundle:
+        return ssl.create_default_context(cafile=str(ca_bundle))
+    try:
+        import certifi
+
+        return ssl.create_default_context(cafile=certifi.where())
+    except ImportError:  # pragma: no cover
+        return ssl.create_default_context()
+
+
+def make_http_client(config: Config, *, concurrency: int = 50) -> httpx.AsyncClient:
+    """An httpx client on the aiohttp transport (see README: Performance)."""
+    from httpx_aiohttp import AiohttpTransport
+
+    net = config.network
+    limits = httpx.Limits(
+        max_connections=max(concurrency, 10),
+        max_keepalive_connections=max(concurrency, 10),
+        keepalive_expiry=2.0,
+    )
+    transport = AiohttpTransport(verify=ssl_context(net.ca_bundle), limits=limits, trust_env=True)
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(
+            connect=net.connect_timeout,
+            read=net.read_timeout,
+            write=net.read_timeout,
+            pool=net.connect_timeout,
+        ),
+        headers={"User-Agent": f"mobitui/{__version__}"},
+        follow_redirects=False,
+    )
+
+
+class MobivateClient:
+    """Async client for one account. Use as ``async with MobivateClient(...)``."""
+
+    def __init__(
+        self,
+        config: Config,
+        api_key: str | None,
+        recorder: Recorder | None = None,
+        http: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        concurrency: int = 50,
+    ):
+        self.config = config
+        self._api_key = api_key
+        self.recorder = recorder or Recorder()
+        self.recorder.add_secret(api_key)
+        self._http = http or make_http_client(config, concurrency=concurrency)
+        self._owns_http = http is None
+        self._sleep = sleep
+
+    async def __aenter__(self) -> MobivateClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._api_key)
+
+    # -- the wire ------------------------------------------------------------
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: dict[str, Any] | None = None,
+        extra_headers: dict[str, str] | None = None,
+        attempt: int = 1,
+    ) -> _Reply:
+        net = self.config.network
+        content = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json", "Accept": "application/json, */*"}
+        headers.update(extra_headers or {})
+        request = self._http.build_request(method, url, content=content, headers=headers)
+        host = urlsplit(url).netloc
+        started = time.time()
+        t0 = time.perf_counter()
+        status: int | None = None
+        reason = ""
+        resp_headers: list[tuple[str, str]] = []
+        raw = bytearray()
+        truncated = False
+        failure: errors.TransportFailure | None = None
+        deadline = net.connect_timeout + net.read_timeout * 2 + 1
+        try:
+            async with asyncio.timeout(deadline):
+                response = await self._http.send(request, stream=True)
+                try:
+                    status = response.status_code
+                    reason = response.reason_phrase
+                    resp_headers = [(k, v) for k, v in response.headers.multi_items()]
+                    async for chunk in response.aiter_bytes():
+                        room = net.max_body_bytes - len(raw)
+                        if len(chunk) > room:
+                            raw.extend(chunk[:room])
+                            truncated = True
+                            break
+                        raw.extend(chunk)
+                finally:
+                    await response.aclose()
+        except (httpx.HTTPError, OSError, TimeoutError, asyncio.TimeoutError) as exc:
+            failure = errors.classify(exc, host, net.connect_timeout, net.read_timeout)
+            if status is not None and failure.kind == "other":
+                failure = errors.TransportFailure("reset", failure.message, errors.Sent.YES)
+        except Exception as exc:  # aiohttp may leak its own exceptions unmapped
+            failure = errors.classify(exc, host, net.connect_timeout, net.read_timeout)
+        elapsed = (time.perf_counter() - t0) * 1000
+        text = bytes(raw).decode("utf-8", errors="replace")
+        exchange = self.recorder.record(
+            started=started,
+            method=method,
+            url=str(request.url),
+            request_headers=list(request.headers.multi_items()),
+            request_body=content.decode() if content else "",
+            status=status,
+            response_headers=resp_headers,
+            response_body=text,
+            response_bytes=len(raw),
+            response_truncated=truncated,
+            elapsed_ms=elapsed,
+            error=failure.message if failure else None,
+            attempt=attempt,
+        )
+        body = None
+        if failure is None:
+            ctype = next((v for k, v in resp_headers if k.lower() == "content-type"), "")
+            body = read_body(bytes(raw), ctype)
+            if truncated:
+                body.notes.append(
+                    f"body larger than network.max_body_bytes ({net.max_body_bytes}); the rest was not read"
+                )
+        return _Reply(status, reason, body, resp_headers, failure, exchange)
+
+    # -- status ----------------------------------------------------------------
+    def _subscription_url(self, campaign: Campaign, method: str) -> str:
+        return f"{self.config.endpoints.subscription_api}/{campaign.campaign_id}/{method}"
+
+    def _signed_body(self, campaign: Campaign, msisdn: str) -> dict[str, str]:
+        return {
+            "msisdn": msisdn,
+            "signature": signature(self.config.account.account_id, campaign.campaign_id, msisdn),
+        }
+
+    async def status(self, campaign: Campaign, msisdn: str) -> Result:
+        exchanges: list[Exchange] = []
+        attempts = 0
+
+        async def once() -> Result:
+            nonlocal attempts
+            attempts += 1
+            reply = await self._send(
+                "POST",
+                self._subscription_url(campaign, "status"),
+                body=self._signed_body(campaign, msisdn),
+                attempt=attempts,
+            )
+            exchanges.append(reply.exchange)
+            result = self._subscription_result(campaign, msisdn, Operation.STATUS, reply)
+            return result
+
+        net = self.config.network
+
+        def wait(state: Any) -> float:
+            last: Result = state.outcome.result()
+            if last.retry_after is not None:
+                return min(last.retry_after, net.retry_max_wait)
+            base = min(net.retry_max_wait, 0.25 * 2 ** (state.attempt_number - 1))
+            return base * (0.5 + random.random() / 2)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(net.status_attempts),
+            wait=wait,
+            retry=retry_if_result(lambda r: r.transient),
+            retry_error_callback=lambda state: state.outcome.result(),
+            sleep=self._sleep,
+        )
+        result: Result = await retrying(once)
+        result.exchanges = exchanges
+        if attempts > 1 and not result.ok and result.error:
+            result.error += f" (after {attempts} attempts)"
+        return result
+
+    # -- unsubscribe -----------------------------------------------------------
+    def _mt_stop_url(self, campaign: Campaign, msisdn: str, key: str) -> str:
+        started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
+        q = lambda v: quote(str(v), safe="")  # noqa: E731
+        params = [
+            ("USER_NAME", self.config.account.account_id),
+            ("PASSWORD", key),
+            ("ORIGINATOR", campaign.shortcode),
+            ("RECIPIENT", msisdn),
+            ("PROVIDER", campaign.provider),
+            ("MESSAGE_TEXT", campaign.stop_message),
+            ("KEYWORD", campaign.keyword),
+        ]
+        query = "&".join(f"{k}={q(v)}" for k, v in params)
+        # "+STOP" raw, as in the docs' example; see the module docstring.
+        query += f"&STARTED={q(started)}+STOP&CLASS=PAUSE"
+        return f"{self.config.endpoints.gateway}/srs/api/sendsms?{query}"
+
+    def _doi_url(self, campaign: Campaign, msisdn: str, key: str, reference: str) -> str:
+        q = lambda v: quote(str(v), safe="")  # noqa: E731
+        params = [
+            ("source", campaign.shortcode),
+            ("destination", msisdn),
+            ("keyword", campaign.keyword),
+            ("frequency", campaign.frequency),
+            ("campaign", campaign.doi_campaign),
+            ("reference", reference),
+        ]
+        if campaign.provider:
+            params.append(("provider", campaign.provider))
+        params.append(("stop", "1"))
+        query = "&".join(f"{k}={q(v)}" for k, v in params)
+        account = self.config.account.account_id
+        return f"{self.config.endpoints.doi_host}/api/doi/{account}/{q(key)}/?{query}"
+
+    def effect(self, campaign: Campaign) -> str:
+        """What unsubscribing does on this campaign's route, in plain words."""
+        if campaign.unsubscribe_via is Route.MT_STOP:
+            return (
+                f"An SMS '{campaign.stop_message}' is sent to the subscriber from "
+                f"{campaign.shortcode} via {campaign.provider}, marked +STOP / CLASS=PAUSE, "
+                "which ends the subscription."
+            )
+        if campaign.unsubscribe_via is Route.DOI:
+            return (
+                f"A Web Opt-In stop (stop=1) for keyword {campaign.keyword} from "
+                f"{campaign.shortcode} is sent to the network; billing stops once the "
+                "network confirms."
+            )
+        return (
+            f"The Subscription API unsubscribes the number from campaign "
+            f"{campaign.name}; no SMS is sent by mobitui."
+        )
+
+    def plan_unsubscribe(self, campaign: Campaign, msisdn: str, reference: str = "mobitui") -> PlannedRequest:
+        key = self._api_key or "<no key>"
+        if campaign.unsubscribe_via is Route.SUBSCRIPTION_API:
+            method, url = "POST", self._subscription_url(campaign, "unsubscribe")
+            body = json.dumps(self._signed_body(campaign, msisdn))
+        elif campaign.unsubscribe_via is Route.MT_STOP:
+            method, url, body = "GET", self._mt_stop_url(campaign, msisdn, key), ""
+        else:
+            method, url, body = "GET", self._doi_url(campaign, msisdn, key, reference), ""
+        r = self.recorder
+        return PlannedRequest(method, r.redact_url(url), r.redact(body), self.effect(campaign))
+
+    async def unsubscribe(self, campaign: Campaign, msisdn: str, reference: str = "mobitui") -> Result:
+        route = campaign.unsubscribe_via
+        if route is not Route.SUBSCRIPTION_API and not self._api_key:
+            return Result(
+                msisdn,
+                campaign.campaign_id,
+                Operation.UNSUBSCRIBE,
+                route,
+                Outcome.FAILED,
+                error="No API key: the gateway routes need one. Set it with `mobitui auth set` "
+                "or $MOBITUI_API_KEY. Nothing was sent.",
+            )
+        exchanges: list[Exchange] = []
+        # Resend only while the request provably never left; bounded.
+        for attempt in range(1, self.config.network.status_attempts + 1):
+            if route is Route.SUBSCRIPTION_API:
+                reply = await self._send(
+                    "POST",
+                    self._subscription_url(campaign, "unsubscribe"),
+                    body=self._signed_body(campaign, msisdn),
+                    attempt=attempt,
+                )
+            elif route is Route.MT_STOP:
+                url = self._mt_stop_url(campaign, msisdn, self._api_key or "")
+                reply = await self._send("GET", url, attempt=attempt)
+            else:
+                url = self._doi_url(campaign, msisdn, self._api_key or "", reference)
+                reply = await self._send("GET", url, attempt=attempt)
+            exchanges.append(reply.exchange)
+            f = reply.failure
+            if f is None or f.sent is not errors.Sent.NO or f.kind not in {"refused", "connect_timeout", "pool_timeout"}:
+                break
+            if attempt < self.config.network.status_attempts:
+                await self._sleep(min(0.5 * 2 ** (attempt - 1), self.config.network.retry_max_wait))
+        if route is Route.SUBSCRIPTION_API:
+            result = self._subscription_result(campaign, msisdn, Operation.UNSUBSCRIBE, reply)
+        else:
+            result = self._gateway_result(campaign, msisdn, reply)
+        result.exchanges = exchanges
+        return result
+
+    # -- reading answers -------------------------------------------------------
+    def _failed_transport(
+        self, campaign: Campaign, msisdn: str, op: Operation, route: Route, reply: _Reply
+    ) -> Result:
+        f = reply.failure
+        assert f is not None
+        mutating = op is Operation.UNSUBSCRIBE
+        if mutating and f.sent is not errors.Sent.NO:
+            return Result(
+                msisdn,
+                campaign.campaign_id,
+                op,
+                route,
+                Outcome.UNKNOWN,
+                http_status=reply.status,
+                error=f"{f.message} Outcome unknown, check status before trying again.",
+            )
+        return Result(
+            msisdn,
+            campaign.campaign_id,
+            op,
+            route,
+            Outcome.FAILED,
+            http_status=reply.status,
+            error=f.message,
+            transient=f.transient and not mutating,
+        )
+
+    def _body_problem(self, reply: _Reply) -> str | None:
+        body = reply.body
+        assert body is not None
+        st = reply.status
+        if body.kind == "html":
+            title = f": {body.html_title!r}" if body.html_title else ""
+            return (
+                f"The server answered HTTP {st} with an HTML page{title} instead of the API's JSON; "
+                "a proxy or load balancer is probably in the way."
+            )
+        if body.kind == "empty":
+            return f"The server answered HTTP {st} with an empty body."
+        if body.kind == "text" or (body.kind in {"json", "literal"} and not body.mapping):
+            return f"The server answered HTTP {st} with a body that is not the API's JSON."
+        return None
+
+    def _subscription_result(
+        self, campaign: Campaign, msisdn: str, op: Operation, reply: _Reply
+    ) -> Result:
+        route = Route.SUBSCRIPTION_API if op is Operation.STATUS else campaign.unsubscribe_via
+        if reply.failure is not None:
+            return self._failed_transport(campaign, msisdn, op, route, reply)
+        st = reply.status
+        body = reply.body
+        assert body is not None and st is not None
+        data = body.mapping
+        answer = {k: data.get(k) for k in ANSWER_FIELDS if k in data}
+        state = data.get("state")
+        state = state.strip() if isinstance(state, str) else None
+        server_error = _text(data.get("error"))
+        result = Result(
+            msisdn,
+            campaign.campaign_id,
+            op,
+            route,
+            Outcome.FAILED,
+            state=state,
+            http_status=st,
+            reference=_text(data.get("reference"), 100),
+            answer=answer,
+            retry_after=_retry_after(reply.headers),
+        )
+        mutating = op is Operation.UNSUBSCRIBE
+        said = f" (server said: {server_error})" if server_error else ""
+        if _flag(data.get("authenticated")) is False or st in (401, 403):
+            result.error = (
+                "Bad signature: the server did not authenticate the request"
+                f"{said}. The signature is md5(account_id + campaign_id + msisdn); "
+                "check account_id in the config."
+            )
+            return result
+        if _flag(data.get("valid_campaign")) is False or (
+            st == 404 and server_error and "not found" in server_error.lower()
+        ):
+            result.error = (
+                f"Campaign not found: the server does not know campaign_id {campaign.campaign_id}"
+                f"{said}. Check the campaign in the config."
+            )
+            return result
+        if _flag(data.get("valid_msisdn")) is False:
+            result.error = f"The server does not accept {msisdn} as a valid MSISDN for this campaign{said}."
+            return result
+        if st >= 400 or st < 200:
+            text = errors.http_status(st, reply.reason)
+            if st in RETRYABLE_HTTP and result.retry_after is not None and st == 429:
+                text = text.rstrip(".") + f"; asked to wait {result.retry_after:g} s."
+            problem = self._body_problem(reply)
+            if problem and body.kind == "html":
+                text = problem
+            elif server_error:
+                text += f" Server said: {server_error}"
+            result.error = text
+            if mutating and st >= 500:
+                result.outcome = Outcome.UNKNOWN
+                result.error += " Outcome unknown, check status before trying again."
+            else:
+                result.transient = st in RETRYABLE_HTTP and not mutating
+            return result
+        problem = self._body_problem(reply)
+        if problem:
+            result.error = problem
+            if mutating:
+                result.outcome = Outcome.UNKNOWN
+                result.error += " Outcome unknown, check status before trying again."
+            return result
+        if server_error:
+            result.error = f"The server reported an error: {server_error}"
+            return result
+        if state is None:
+            result.error = "The answer has no subscription state."
+            return result
+        if mutating and state not in {"unsubscribed", "unsub"}:
+            result.error = f"The server answered state {state!r} instead of 'unsubscribed'."
+            return result
+        result.outcome = Outcome.OK
+        return result
+
+    def _gateway_result(self, campaign: Campaign, msisdn: str, reply: _Reply) -> Result:
+        route = campaign.unsubscribe_via
+        if reply.failure is not None:
+            return self._failed_transport(campaign, msisdn, Operation.UNSUBSCRIBE, route, reply)
+        st = reply.status
+        body = reply.body
+        assert body is not None and st is not None
+        result = Result(
+            msisdn,
+            campaign.campaign_id,
+            Operation.UNSUBSCRIBE,
+            route,
+            Outcome.FAILED,
+            http_status=st,
+            reference=body.mt_reference,
+            retry_after=_retry_after(reply.headers),
+        )
+        data = body.mapping
+        # {"200": "MT-..."} / {"590": "SEND_FAILED: ..."} / {"error": "..."}
+        coded = {int(k): v for k, v in data.items() if isinstance(k, str) and k.strip().isdigit()}
+        server_error = _text(data.get("error"))
+        if st == 200 and (body.kind in {"mt", "zero"} or (coded.get(200) and body.mt_reference)):
+            result.outcome = Outcome.OK
+            result.state = "stop-sent"
+            return result
+        failure_code = next((c for c in coded if c != 200), None)
+        if failure_code is not None:
+            result.error = errors.gateway_code(failure_code, _text(coded[failure_code]))
+            return result
+        if st in errors.GATEWAY_CODES and st >= 300 and st not in (403, 500, 502):
+            result.error = errors.gateway_code(st, server_error)
+            return result
+        if body.kind == "text" and body.text.strip().isdigit():
+            code = int(body.text.strip())
+            result.error = errors.gateway_code(code)
+            return result
+        if st >= 400:
+            problem = self._body_problem(reply)
+            text = problem if problem and body.kind == "html" else errors.http_status(st, reply.reason)
+            if server_error:
+                text += f" Server said: {server_error}"
+            result.error = text
+            if st >= 500:
+                result.outcome = Outcome.UNKNOWN
+                result.error += " Outcome unknown, check status before trying again."
+            return result
+        result.outcome = Outcome.UNKNOWN
+        result.error = (
+            (self._body_problem(reply) or f"The gateway answered HTTP {st} without an MT reference.")
+            + " Outcome unknown, check status before trying again."
+        )
+        return result

@@ -1,0 +1,360 @@
+"""Configuration: a TOML file validated by pydantic.
+
+Where the file is found: ``--config PATH``, else ``$MOBITUI_CONFIG``, else
+``config.toml`` in the platformdirs user config dir for ``mobitui``.
+
+Every validation error is turned into one :class:`ConfigError` whose lines name
+the file, the campaign and the key, and say what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mobitui.core import paths
+
+ENV_CONFIG = "MOBITUI_CONFIG"
+
+_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+    def __init__(self, path: Path | None, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        where = str(path) if path else "configuration"
+        body = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{where}: invalid configuration\n{body}")
+
+
+class ConfigMissing(ConfigError):
+    """No configuration file exists where one was looked for."""
+
+    def __init__(self, path: Path, explicit: bool):
+        self.explicit = explicit
+        how = (
+            "the file given does not exist"
+            if explicit
+            else "no configuration yet; create it (see `mobitui config-example`) "
+            "or try `mobitui --demo`"
+        )
+        super().__init__(path, [how])
+
+
+class Route(str, Enum):
+    SUBSCRIPTION_API = "subscription-api"
+    MT_STOP = "mt-stop"
+    DOI = "doi"
+
+    @property
+    def label(self) -> str:
+        return {
+            Route.SUBSCRIPTION_API: "Subscription API",
+            Route.MT_STOP: "MT stop notification",
+            Route.DOI: "Web Opt-In DOI stop",
+        }[self]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Account(_Strict):
+    account_id: str = Field(description="32 hex characters")
+
+    @field_validator("account_id")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        if not _HEX32.match(v):
+            raise ValueError("expected 32 hexadecimal characters")
+        return v.lower()
+
+
+def _check_base_url(v: str) -> str:
+    v = v.strip()
+    if not re.match(r"^https?://[^/\s]+", v):
+        raise ValueError("expected an http:// or https:// URL")
+    return v.rstrip("/")
+
+
+class Endpoints(_Strict):
+    subscription_api: str = "https://subscription-api.mobivate.com/subscriptions/v1"
+    gateway: str = "https://gateway.mobivate.com"
+    doi: str | None = Field(
+        default=None, description="host of /api/doi; defaults to the gateway"
+    )
+
+    _base = field_validator("subscription_api", "gateway")(_check_base_url)
+
+    @field_validator("doi")
+    @classmethod
+    def _doi(cls, v: str | None) -> str | None:
+        return None if v is None else _check_base_url(v)
+
+    @property
+    def doi_host(self) -> str:
+        return self.doi or self.gateway
+
+
+class Network(_Strict):
+    connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    read_timeout: float = Field(default=15.0, gt=0, le=600)
+    status_attempts: int = Field(default=3, ge=1, le=10)
+    retry_max_wait: float = Field(default=8.0, ge=0, le=120)
+    ca_bundle: Path | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return None
+        v = v.expanduser()
+        if not v.is_file():
+            raise ValueError(f"expected an existing CA bundle file, {v} is not one")
+        return v
+
+
+class UI(_Strict):
+    theme: str = "textual-dark"
+    refresh_interval: float = Field(default=10.0, ge=0, le=3600)
+    read_only: bool = False
+    log_limit: int = Field(default=500, ge=10, le=100_000)
+    keys: dict[str, str] = Field(default_factory=dict)
+
+
+class Bulk(_Strict):
+    concurrency: int = Field(default=10, ge=1, le=200)
+
+
+class Campaign(_Strict):
+    name: str = Field(min_length=1)
+    campaign_id: str
+    unsubscribe_via: Route = Route.SUBSCRIPTION_API
+    country: str | None = Field(default=None, description="ISO 3166 alpha-2")
+    shortcode: str | None = None
+    keyword: str | None = None
+    provider: str | None = None
+    frequency: int | None = Field(default=None, ge=1, le=365)
+    stop_message: str = "YOU HAVE UNSUBSCRIBED"
+    campaign_ref: str | None = Field(
+        default=None, description="DOI `campaign` parameter; defaults to name"
+    )
+
+    @field_validator("campaign_id")
+    @classmethod
+    def _cid(cls, v: str) -> str:
+        if not _HEX32.match(v):
+            raise ValueError("expected 32 hexadecimal characters")
+        return v.lower()
+
+    @field_validator("shortcode", "frequency", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        import phonenumbers
+
+        v = v.strip().upper()
+        if v not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"expected an ISO 3166 country code such as KE or GB, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _route_needs(self) -> Campaign:
+        need: tuple[str, ...] = ()
+        if self.unsubscribe_via is Route.MT_STOP:
+            need = ("shortcode", "keyword", "provider")
+        elif self.unsubscribe_via is Route.DOI:
+            need = ("shortcode", "keyword", "frequency")
+        missing = [k for k in need if not getattr(self, k)]
+        if missing:
+            raise ValueError(
+                f"unsubscribe_via = {self.unsubscribe_via.value!r} needs "
+                + ", ".join(missing)
+            )
+        return self
+
+    @property
+    def doi_campaign(self) -> str:
+        return self.campaign_ref or self.name
+
+
+class Config(_Strict):
+    account: Account
+    endpoints: Endpoints = Field(default_factory=Endpoints)
+    network: Network = Field(default_factory=Network)
+    ui: UI = Field(default_factory=UI)
+    bulk: Bulk = Field(default_factory=Bulk)
+    states: dict[str, str] = Field(
+        default_factory=dict, description="overrides of the state descriptions"
+    )
+    campaigns: list[Campaign] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        seen_names: set[str] = set()
+        seen_ids: set[str] = set()
+        for c in self.campaigns:
+            if c.name.casefold() in seen_names:
+                raise ValueError(f"two campaigns are named {c.name!r}")
+            if c.campaign_id in seen_ids:
+                raise ValueError(f"two campaigns have campaign_id {c.campaign_id}")
+            seen_names.add(c.name.casefold())
+            seen_ids.add(c.campaign_id)
+        return self
+
+    def campaign(self, name_or_id: str) -> Campaign:
+        """The campaign whose name (case-insensitive) or campaign_id matches."""
+        key = name_or_id.strip()
+        for c in self.campaigns:
+            if c.campaign_id == key.lower() or c.name.casefold() == key.casefold():
+                return c
+        known = ", ".join(repr(c.name) for c in self.campaigns)
+        raise KeyError(f"no campaign named or with id {key!r}; configured: {known}")
+
+
+def default_path() -> Path:
+    return paths.config_dir() / "config.toml"
+
+
+def resolve_path(explicit: str | os.PathLike[str] | None) -> tuple[Path, bool]:
+    """Where the config is looked for, and whether the user named it."""
+    if explicit:
+        return Path(explicit).expanduser(), True
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env).expanduser(), True
+    return default_path(), False
+
+
+def _describe_location(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    parts: list[str] = []
+    i = 0
+    while i < len(loc):
+        item = loc[i]
+        if item == "campaigns" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            idx = loc[i + 1]
+            name = None
+            campaigns = raw.get("campaigns")
+            if isinstance(campaigns, list) and idx < len(campaigns):
+                entry = campaigns[idx]
+                if isinstance(entry, dict):
+                    name = entry.get("name")
+            label = f"campaign #{idx + 1}"
+            if isinstance(name, str):
+                label += f" {name!r}"
+            parts.append(label)
+            i += 2
+            continue
+        parts.append(str(item))
+        i += 1
+    if not parts:
+        return "top level"
+    head, *rest = parts
+    if head.startswith("campaign #"):
+        return head + (f", key {'.'.join(rest)}" if rest else "")
+    return "key " + ".".join(parts)
+
+
+def _problem(err: dict[str, Any], raw: dict[str, Any]) -> str:
+    where = _describe_location(tuple(err.get("loc", ())), raw)
+    msg = err.get("msg", "invalid")
+    kind = err.get("type", "")
+    if kind == "missing":
+        msg = "required but missing"
+    elif kind == "extra_forbidden":
+        msg = "unknown key (misspelt?)"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    elif kind == "enum":
+        allowed = (err.get("ctx") or {}).get("expected", "")
+        msg = f"expected one of {allowed}"
+    return f"{where}: {msg}"
+
+
+def parse(text: str, path: Path | None = None) -> Config:
+    """Validate TOML text; raises ConfigError naming every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_problem(e, raw) for e in exc.errors()]
+        raise ConfigError(path, problems) from None
+
+
+def load(explicit: str | os.PathLike[str] | None = None) -> Config:
+    path, named = resolve_path(explicit)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigMissing(path, named) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [f"cannot be read: {exc}"]) from None
+    return parse(text, path)
+
+
+EXAMPLE = """\
+# mobitui configuration
+[account]
+account_id = "43e36f54eef111e270639871000000f1"
+
+[endpoints]
+subscription_api = "https://subscription-api.mobivate.com/subscriptions/v1"
+gateway = "https://gateway.mobivate.com"      # /srs/api/sendsms and /api/doi
+# doi = "https://gateway.mobivate.com"        # if /api/doi lives elsewhere
+
+[network]
+connect_timeout = 5.0      # seconds
+read_timeout = 15.0        # seconds
+status_attempts = 3        # status is retried on transient failures; unsubscribe never blindly
+# ca_bundle = "/etc/ssl/certs/corporate-ca.pem"
+
+[ui]
+refresh_interval = 10      # seconds between live status re-checks; 0 turns it off
+read_only = false          # true removes the unsubscribe action
+# theme = "textual-dark"
+# [ui.keys]
+# lookup_all = "ctrl+e"
+
+[bulk]
+concurrency = 10
+
+# [states]
+# onhold = "billing paused by the operator"   # override our descriptions
+
+[[campaigns]]
+name = "Kenya Tips"
+campaign_id = "c71e2c2ee68b410a82d6c5f910c2d428"
+unsubscribe_via = "subscription-api"          # or "mt-stop" or "doi"
+country = "KE"                                # for national-format numbers
+shortcode = "20123"
+keyword = "mv-100620006"
+provider = "Safaricom"
+frequency = 7                                 # doi
+stop_message = "YOU HAVE UNSUBSCRIBED"        # mt-stop
+"""

@@ -1,0 +1,178 @@
+"""The gateway API key: ``$MOBITUI_API_KEY``, else the system keyring.
+
+Keyring entry: service ``mobitui``, username the account_id. Every keyring call
+runs in a thread with a deadline, so a locked keyring waiting for an unlock
+prompt nobody can see (over SSH) cannot hang the tool. Where no backend works,
+:class:`KeyringUnavailable` says so in one message with the way out. There is
+no silent fallback to a plaintext file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+ENV_KEY = "MOBITUI_API_KEY"
+SERVICE = "mobitui"
+TIMEOUT = 5.0
+
+T = TypeVar("T")
+
+WAY_OUT = (
+    "Either export MOBITUI_API_KEY in the shell that runs mobitui (from your secrets "
+    "manager), or run mobitui where a keyring works (a desktop session with "
+    "Secret Service/KWallet, macOS Keychain, Windows Credential Locker), or set "
+    "PYTHON_KEYRING_BACKEND to a backend you trust."
+)
+
+
+class KeyringUnavailable(Exception):
+    """No keyring backend can be used here; the message says the way out."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLookup:
+    key: str | None
+    source: str  # "environment" | "keyring" | "none"
+    backend: str
+    problem: str | None = None
+
+    @property
+    def masked(self) -> str:
+        return mask(self.key)
+
+
+def mask(key: str | None) -> str:
+    """Enough to tell two keys apart, never enough to use one."""
+    if not key:
+        return "(none)"
+    tail = key[-4:] if len(key) >= 16 else ""
+    return f"{'•' * 8}{tail} ({len(key)} characters)"
+
+
+def _with_deadline(fn: Callable[[], T], what: str, timeout: float) -> T:
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - carried to the caller
+            box["error"] = exc
+
+    t = threading.Thread(target=run, name=f"keyring-{what}", daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        raise KeyringUnavailable(
+            f"The keyring did not answer within {timeout:g} s while trying to {what} "
+            "(locked, or waiting for an unlock prompt that cannot be shown here). " + WAY_OUT
+        )
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
+
+
+def _backend():  # type: ignore[no-untyped-def]
+    import keyring
+    from keyring.backends import fail
+
+    kr = keyring.get_keyring()
+    name = f"{type(kr).__module__}.{type(kr).__name__}"
+    if isinstance(kr, fail.Keyring):
+        raise KeyringUnavailable(
+            "No usable keyring backend on this machine (typical on a headless server "
+            "over SSH). " + WAY_OUT
+        )
+    chained = getattr(kr, "backends", None)
+    if chained is not None and not chained:
+        raise KeyringUnavailable("No usable keyring backend on this machine. " + WAY_OUT)
+    if "plaintext" in name.lower() and not os.environ.get("PYTHON_KEYRING_BACKEND"):
+        raise KeyringUnavailable(
+            f"The only keyring backend is {name}, which keeps keys in a plaintext file; "
+            "mobitui will not use it unless chosen explicitly. " + WAY_OUT
+        )
+    return kr, name
+
+
+def backend_name(timeout: float = TIMEOUT) -> str:
+    try:
+        return _with_deadline(lambda: _backend()[1], "find a backend", timeout)
+    except KeyringUnavailable:
+        return "none usable"
+
+
+def _keyring_call(action: Callable[[object], T], what: str, timeout: float) -> T:
+    def run() -> T:
+        kr, _ = _backend()
+        try:
+            return action(kr)
+        except KeyringUnavailable:
+            raise
+        except Exception as exc:
+            from keyring.errors import KeyringError, PasswordDeleteError
+
+            if isinstance(exc, PasswordDeleteError):
+                raise
+            if isinstance(exc, KeyringError):
+                raise KeyringUnavailable(f"The keyring refused to {what}: {exc}. " + WAY_OUT) from None
+            raise KeyringUnavailable(
+                f"The keyring backend failed to {what} ({type(exc).__name__}). " + WAY_OUT
+            ) from None
+
+    return _with_deadline(run, what, timeout)
+
+
+def lookup(account_id: str, timeout: float = TIMEOUT) -> KeyLookup:
+    """Where the key comes from. Never raises: problems are in ``.problem``."""
+    env = os.environ.get(ENV_KEY)
+    if env:
+        return KeyLookup(env.strip(), "environment", "not consulted ($MOBITUI_API_KEY is set)")
+    try:
+        backend = _with_deadline(lambda: _backend()[1], "find a backend", timeout)
+        key = _keyring_call(
+            lambda kr: kr.get_password(SERVICE, account_id),  # type: ignore[attr-defined]
+            "read the API key",
+            timeout,
+        )
+    except KeyringUnavailable as exc:
+        return KeyLookup(None, "none", "none usable", str(exc))
+    if not key:
+        return KeyLookup(
+            None,
+            "none",
+            backend,
+            f"No API key stored for account {account_id}. Set one with `mobitui auth set` "
+            "or export MOBITUI_API_KEY.",
+        )
+    return KeyLookup(key, "keyring", backend)
+
+
+def store(account_id: str, key: str, timeout: float = TIMEOUT) -> str:
+    """Store the key; returns the backend's name. Raises KeyringUnavailable."""
+    key = key.strip()
+    if not key:
+        raise ValueError("the API key is empty")
+    _keyring_call(
+        lambda kr: kr.set_password(SERVICE, account_id, key),  # type: ignore[attr-defined]
+        "store the API key",
+        timeout,
+    )
+    return backend_name(timeout)
+
+
+def delete(account_id: str, timeout: float = TIMEOUT) -> bool:
+    """Delete the stored key; False when there was none."""
+    from keyring.errors import PasswordDeleteError
+
+    try:
+        _keyring_call(
+            lambda kr: kr.delete_password(SERVICE, account_id),  # type: ignore[attr-defined]
+            "delete the API key",
+            timeout,
+        )
+    except PasswordDeleteError:
+        return False
+    return True

@@ -1,0 +1,109 @@
+"""Configuration loading: where it is found and what every error says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mobitui.core import config
+from mobitui.core.config import ConfigError, ConfigMissing, Route
+
+GOOD = config.EXAMPLE
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "mobitui.toml"
+    p.write_text(text)
+    return p
+
+
+def test_the_example_config_loads(tmp_path):
+    cfg = config.load(write(tmp_path, GOOD))
+    c = cfg.campaign("Kenya Tips")
+    assert c.campaign_id == "c71e2c2ee68b410a82d6c5f910c2d428"
+    assert c.unsubscribe_via is Route.SUBSCRIPTION_API
+    assert c.shortcode == "20123" and c.frequency == 7
+    assert cfg.campaign("C71E2C2EE68B410A82D6C5F910C2D428") is c
+    assert cfg.campaign("kenya tips") is c
+
+
+def test_unknown_campaign_lists_the_known_ones(tmp_path):
+    cfg = config.load(write(tmp_path, GOOD))
+    with pytest.raises(KeyError, match="Kenya Tips"):
+        cfg.campaign("Nope")
+
+
+def test_lookup_order_flag_then_env_then_platform_dir(tmp_path, monkeypatch):
+    env_file = write(tmp_path, GOOD)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("MOBITUI_CONFIG", raising=False)
+    assert config.resolve_path(None) == (tmp_path / "xdg" / "mobitui" / "config.toml", False)
+    monkeypatch.setenv("MOBITUI_CONFIG", str(env_file))
+    assert config.resolve_path(None) == (env_file, True)
+    assert config.resolve_path("/elsewhere.toml") == (Path("/elsewhere.toml"), True)
+
+
+def test_missing_default_config_says_how_to_create_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("MOBITUI_CONFIG", raising=False)
+    with pytest.raises(ConfigMissing) as exc:
+        config.load()
+    assert "--demo" in str(exc.value) and "config-example" in str(exc.value)
+
+
+def errors_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as exc:
+        config.load(write(tmp_path, text))
+    msg = str(exc.value)
+    assert str(tmp_path / "mobitui.toml") in msg  # every error names the file
+    return msg
+
+
+def test_mt_stop_campaign_without_shortcode_is_a_config_error(tmp_path):
+    text = GOOD.replace('unsubscribe_via = "subscription-api"', 'unsubscribe_via = "mt-stop"').replace(
+        'shortcode = "20123"\n', ""
+    )
+    msg = errors_of(tmp_path, text)
+    assert "campaign #1 'Kenya Tips'" in msg
+    assert "'mt-stop' needs shortcode" in msg
+
+
+def test_doi_campaign_needs_frequency(tmp_path):
+    text = GOOD.replace('unsubscribe_via = "subscription-api"', 'unsubscribe_via = "doi"').replace(
+        "frequency = 7 ", "# "
+    )
+    assert "'doi' needs frequency" in errors_of(tmp_path, text)
+
+
+def test_bad_values_name_campaign_key_and_expectation(tmp_path):
+    text = GOOD.replace('campaign_id = "c71e2c2ee68b410a82d6c5f910c2d428"', 'campaign_id = "xyz"').replace(
+        'country = "KE"', 'country = "Kenya"'
+    ).replace('"subscription-api"          #', '"sms"  #')
+    msg = errors_of(tmp_path, text)
+    assert "campaign #1 'Kenya Tips', key campaign_id: expected 32 hexadecimal characters" in msg
+    assert "key country: expected an ISO 3166 country code" in msg
+    assert "key unsubscribe_via: expected one of 'subscription-api', 'mt-stop' or 'doi'" in msg
+
+
+def test_unknown_and_missing_keys(tmp_path):
+    msg = errors_of(tmp_path, GOOD.replace("[account]\n", "[account]\naccount_idd = 1\n").replace('account_id = "43e36f54eef111e270639871000000f1"\n', ""))
+    assert "key account.account_idd: unknown key (misspelt?)" in msg
+    assert "key account.account_id: required but missing" in msg
+
+
+def test_not_toml(tmp_path):
+    assert "not valid TOML" in errors_of(tmp_path, "[account\n")
+
+
+def test_no_campaigns_and_duplicate_names(tmp_path):
+    head = GOOD.split("[[campaigns]]")[0]
+    assert "campaigns: required but missing" in errors_of(tmp_path, head)
+    camp = "[[campaigns]]" + GOOD.split("[[campaigns]]")[1]
+    dup = head + camp + camp.replace("c71e2c2ee68b410a82d6c5f910c2d428", "d71e2c2ee68b410a82d6c5f910c2d428")
+    assert "two campaigns are named 'Kenya Tips'" in errors_of(tmp_path, dup)
+
+
+def test_ca_bundle_must_exist(tmp_path):
+    text = GOOD.replace('# ca_bundle = "/etc/ssl/certs/corporate-ca.pem"', 'ca_bundle = "/nonexistent/ca.pem"')
+    assert "key network.ca_bundle: expected an existing CA bundle file" in errors_of(tmp_path, text)

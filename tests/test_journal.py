@@ -1,0 +1,73 @@
+"""The audit journal survives a crash between the two writes of a mutating call."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from mobitui.core.client import Operation, Outcome, Result
+from mobitui.core.config import Route, parse, EXAMPLE
+from mobitui.core.journal import ATTEMPTED, Journal, Operator
+from mobitui.core.recorder import Recorder
+
+CFG = parse(EXAMPLE)
+CAMPAIGN = CFG.campaigns[0]
+
+
+def test_attempt_written_before_send_survives_kill_9(tmp_path):
+    db = tmp_path / "journal.sqlite3"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from mobitui.core.config import parse, EXAMPLE
+        from mobitui.core.journal import Journal
+        j = Journal({str(db)!r})
+        c = parse(EXAMPLE).campaigns[0]
+        j.begin(c, "254700000101", "unsubscribe", "mt-stop")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script])
+    assert proc.returncode == -9
+    rows = Journal(db).history("254700000101")
+    assert len(rows) == 1
+    assert rows[0]["outcome"] == ATTEMPTED
+    assert "outcome unknown" in rows[0]["outcome_text"]
+    assert rows[0]["finished_at"] is None
+
+
+def test_finish_completes_the_row_with_the_redacted_exchange(tmp_path):
+    j = Journal(tmp_path / "j.sqlite3", Operator("ops", "bastion", "10.1.2.3"))
+    rec = Recorder(["SECRET-KEY-12345"])
+    ex = rec.record(started=0, method="GET", url="https://gw/x?PASSWORD=SECRET-KEY-12345", status=200,
+                    response_body="MT-aabbccddeeff00112233445566778899")
+    row = j.begin(CAMPAIGN, "254700000101", "unsubscribe", "mt-stop")
+    r = Result("254700000101", CAMPAIGN.campaign_id, Operation.UNSUBSCRIBE, Route.MT_STOP, Outcome.OK,
+               state="stop-sent", http_status=200, reference="MT-aabbccddeeff00112233445566778899",
+               exchanges=[ex])
+    j.finish(row, r)
+    (got,) = j.history("254700000101")
+    assert got["outcome"] == "ok" and got["reference"].startswith("MT-")
+    assert got["os_user"] == "ops" and got["ssh_client"] == "10.1.2.3"
+    assert got["exchanges"][0]["url"] == "https://gw/x?PASSWORD=***"
+    assert b"SECRET-KEY-12345" not in (tmp_path / "j.sqlite3").read_bytes()
+
+
+def test_history_is_newest_first_and_per_number(tmp_path):
+    j = Journal(tmp_path / "j.sqlite3")
+    for state in ("active", "onhold", "unsub"):
+        r = Result("254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API,
+                   Outcome.OK, state=state)
+        j.record(CAMPAIGN, r)
+    j.record(CAMPAIGN, Result("254700000102", CAMPAIGN.campaign_id, Operation.STATUS,
+                              Route.SUBSCRIPTION_API, Outcome.OK, state="nf"))
+    assert [r["state"] for r in j.history("254700000101")] == ["unsub", "onhold", "active"]
+
+
+def test_operator_reads_ssh_client(monkeypatch):
+    monkeypatch.setenv("SSH_CLIENT", "192.0.2.7 53422 22")
+    assert Operator.current().ssh_client == "192.0.2.7"
+    monkeypatch.delenv("SSH_CLIENT")
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    assert Operator.current().ssh_client is None
