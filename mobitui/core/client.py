@@ -180,6 +180,26 @@ def ssl_context(ca_bundle: Any = None) -> ssl.SSLContext:
         return ssl.create_default_context()
 
 
+def _aiohttp_session(ssl_ctx: ssl.SSLContext, limits: httpx.Limits):  # type: ignore[no-untyped-def]
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(
+        ssl=ssl_ctx,
+        limit=limits.max_connections or 100,
+        keepalive_timeout=limits.keepalive_expiry,
+    )
+    session = aiohttp.ClientSession(connector=connector, trust_env=True)
+    # aiohttp silently resends an "idempotent" request (GET) once when a kept-alive
+    # connection is dropped. Both gateway unsubscribe routes are GETs that send
+    # the subscriber an SMS: a hidden resend is exactly what must never happen.
+    # There is no public switch, so the attribute is set here and a test
+    # (test_reset_retries_status_but_not_unsubscribe) proves it holds.
+    if not hasattr(session, "_retry_connection"):
+        raise RuntimeError("aiohttp changed: cannot switch off its automatic resend")
+    session._retry_connection = False
+    return session
+
+
 def make_http_client(config: Config, *, concurrency: int = 50) -> httpx.AsyncClient:
     """An httpx client on the aiohttp transport (see README: Performance)."""
     from httpx_aiohttp import AiohttpTransport
@@ -190,7 +210,10 @@ def make_http_client(config: Config, *, concurrency: int = 50) -> httpx.AsyncCli
         max_keepalive_connections=max(concurrency, 10),
         keepalive_expiry=2.0,
     )
-    transport = AiohttpTransport(verify=ssl_context(net.ca_bundle), limits=limits, trust_env=True)
+    ctx = ssl_context(net.ca_bundle)
+    transport = AiohttpTransport(
+        verify=ctx, limits=limits, client=lambda: _aiohttp_session(ctx, limits)
+    )
     return httpx.AsyncClient(
         transport=transport,
         timeout=httpx.Timeout(
@@ -233,6 +256,11 @@ class MobivateClient:
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
+
+    def set_api_key(self, api_key: str | None) -> None:
+        """The key arrives later in the console (the keyring is looked up in a worker)."""
+        self._api_key = api_key
+        self.recorder.add_secret(api_key)
 
     @property
     def has_key(self) -> bool:

@@ -1,0 +1,274 @@
+"""The client against the simulator over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+from contextlib import closing
+
+import pytest
+
+from mobitui.core.client import STATES, MobivateClient, Operation, Outcome
+from mobitui.core.config import Config
+from mobitui.core.recorder import Recorder
+from mobitui.simulator.demo import DEMO_API_KEY
+
+SAMPLES = {state: f"2547000001{i:02d}" for i, state in enumerate(STATES, start=1)}
+HANG, SLOW, RESET, RESET_MID, E500, E503, E429, E502HTML, TRUNC, LITERAL, EMPTY, HUGE, LATIN1, G511, G590, HOSTILE, BADSIG, FLAKY, ZERO, BRACES = (
+    f"2547999990{i:02d}" for i in range(1, 21)
+)
+
+
+def tuned(config: Config, **network: object) -> Config:
+    data = config.model_dump(mode="python")
+    data["network"].update(network)
+    return Config.model_validate(data)
+
+
+async def no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.fixture
+def cfg(sim_config: Config) -> Config:
+    return tuned(sim_config, read_timeout=1.0, connect_timeout=1.0, status_attempts=3)
+
+
+def campaign(cfg: Config, route: str):
+    return next(c for c in cfg.campaigns if c.unsubscribe_via.value == route)
+
+
+async def test_status_reads_every_documented_state(cfg, simulator):
+    async with MobivateClient(cfg, None) as client:
+        c = campaign(cfg, "subscription-api")
+        for state, msisdn in SAMPLES.items():
+            r = await client.status(c, msisdn)
+            assert r.ok, r.error
+            assert r.state == state
+            assert r.answer["authenticated"] is True
+            assert r.reference and r.reference.startswith("AP:")
+            assert r.operation is Operation.STATUS and r.http_status == 200
+
+
+@pytest.mark.parametrize("route", ["subscription-api", "mt-stop", "doi"])
+async def test_unsubscribe_on_each_route_then_status_shows_unsub(cfg, simulator, route):
+    c = campaign(cfg, route)
+    msisdn = SAMPLES["active"]
+    async with MobivateClient(cfg, DEMO_API_KEY) as client:
+        r = await client.unsubscribe(c, msisdn)
+        assert r.ok, r.error
+        assert r.route.value == route
+        if route != "subscription-api":
+            assert r.reference and r.reference.startswith("MT-")
+        after = await client.status(c, msisdn)
+    assert after.state == "unsub"
+    blob = json.dumps([e.to_dict() for e in r.exchanges])
+    assert DEMO_API_KEY not in blob
+
+
+async def test_mt_stop_sends_stop_and_pause_as_documented(cfg, simulator):
+    c = campaign(cfg, "mt-stop")
+    async with MobivateClient(cfg, DEMO_API_KEY) as client:
+        await client.unsubscribe(c, SAMPLES["active"])
+    (req,) = [r for r in simulator.sim.requests if "sendsms" in r["path"]]
+    assert "+STOP&CLASS=PAUSE" in req["query"]
+    assert f"RECIPIENT={SAMPLES['active']}" in req["query"]
+    assert "MESSAGE_TEXT=YOU%20HAVE%20UNSUBSCRIBED" in req["query"]
+
+
+async def test_wrong_key_gives_511_on_mt_and_590_on_doi(cfg, simulator):
+    async with MobivateClient(cfg, "not-the-right-key") as client:
+        mt = await client.unsubscribe(campaign(cfg, "mt-stop"), SAMPLES["active"])
+        doi = await client.unsubscribe(campaign(cfg, "doi"), SAMPLES["active"])
+    assert mt.outcome is Outcome.FAILED and mt.http_status == 511
+    assert "511" in mt.error and "auth set" in mt.error
+    assert doi.outcome is Outcome.FAILED and "590" in doi.error and "invalid" in doi.error.lower()
+
+
+async def test_gateway_routes_without_a_key_send_nothing(cfg, simulator):
+    async with MobivateClient(cfg, None) as client:
+        r = await client.unsubscribe(campaign(cfg, "mt-stop"), SAMPLES["active"])
+    assert r.outcome is Outcome.FAILED and "No API key" in r.error
+    assert simulator.sim.requests == []
+
+
+async def test_unknown_campaign_and_bad_signature(cfg, simulator):
+    c = campaign(cfg, "subscription-api")
+    unknown = c.model_copy(update={"campaign_id": "0" * 32})
+    async with MobivateClient(cfg, None) as client:
+        r = await client.status(unknown, SAMPLES["active"])
+        assert r.outcome is Outcome.FAILED and r.http_status == 404
+        assert r.error.startswith("Campaign not found") and "0" * 32 in r.error
+        bad = await client.status(c, BADSIG)
+        assert bad.error.startswith("Bad signature") and bad.http_status == 401
+    wrong_account = tuned(cfg)
+    data = wrong_account.model_dump(mode="python")
+    data["account"]["account_id"] = "f" * 32
+    async with MobivateClient(Config.model_validate(data), None) as client:
+        r = await client.status(c, SAMPLES["active"])
+    assert r.error.startswith("Bad signature")
+
+
+async def test_status_read_timeout_is_retried_and_named(cfg, simulator):
+    async with MobivateClient(tuned(cfg, read_timeout=0.3), None, sleep=no_sleep) as client:
+        r = await client.status(campaign(cfg, "subscription-api"), HANG)
+    assert r.outcome is Outcome.FAILED
+    assert r.error.startswith("Read timeout") and "after 3 attempts" in r.error
+    assert len(r.exchanges) == 3
+    assert len([q for q in simulator.sim.requests if q["msisdn"] == HANG]) == 3
+
+
+@pytest.mark.parametrize("route", ["subscription-api", "mt-stop", "doi"])
+async def test_unsubscribe_after_a_timeout_is_unknown_and_never_resent(cfg, simulator, route):
+    async with MobivateClient(tuned(cfg, read_timeout=0.3), DEMO_API_KEY, sleep=no_sleep) as client:
+        r = await client.unsubscribe(campaign(cfg, route), HANG)
+    assert r.outcome is Outcome.UNKNOWN
+    assert "Outcome unknown, check status" in r.error
+    assert len([q for q in simulator.sim.requests if q["msisdn"] == HANG]) == 1
+
+
+@pytest.mark.parametrize("number", [RESET, RESET_MID])
+async def test_reset_retries_status_but_not_unsubscribe(cfg, simulator, number):
+    async with MobivateClient(cfg, DEMO_API_KEY, sleep=no_sleep) as client:
+        s = await client.status(campaign(cfg, "subscription-api"), number)
+        assert s.outcome is Outcome.FAILED and len(s.exchanges) == 3
+        assert s.error.startswith(("Connection reset", "Broken answer"))
+        u = await client.unsubscribe(campaign(cfg, "mt-stop"), number)
+    assert u.outcome is Outcome.UNKNOWN and len(u.exchanges) == 1
+    assert len([q for q in simulator.sim.requests if q["msisdn"] == number and "sendsms" in q["path"]]) == 1
+
+
+async def test_429_honours_retry_after(cfg, simulator):
+    waits: list[float] = []
+
+    async def record(s: float) -> None:
+        waits.append(s)
+
+    async with MobivateClient(cfg, None, sleep=record) as client:
+        r = await client.status(campaign(cfg, "subscription-api"), E429)
+    assert r.http_status == 429 and "rate limited" in r.error and "1 s" in r.error
+    assert waits == [1.0, 1.0]
+
+
+async def test_flaky_number_succeeds_on_the_second_attempt(cfg, simulator):
+    async with MobivateClient(cfg, None, sleep=no_sleep) as client:
+        r = await client.status(campaign(cfg, "subscription-api"), FLAKY)
+    assert r.ok and [e.status for e in r.exchanges] == [503, 200]
+
+
+async def test_server_errors_and_odd_bodies_have_specific_messages(cfg, simulator):
+    c = campaign(cfg, "subscription-api")
+    async with MobivateClient(tuned(cfg, status_attempts=1), None) as client:
+        html = await client.status(c, E502HTML)
+        assert "HTML page" in html.error and "Bad Gateway" in html.error and html.http_status == 502
+        e500 = await client.status(c, E500)
+        assert e500.error.startswith("HTTP 500") and "Internal error" in e500.error
+        trunc = await client.status(c, TRUNC)
+        assert "not the API's JSON" in trunc.error and trunc.http_status == 200
+        empty = await client.status(c, EMPTY)
+        assert "empty body" in empty.error
+        lit = await client.status(c, LITERAL)
+        assert lit.ok and lit.answer["error"] is None
+        latin = await client.status(c, LATIN1)
+        assert latin.ok and "\ufffd" in latin.answer["campaign_name"]
+        huge = await client.status(c, HUGE)
+        assert not huge.ok and huge.exchanges[0].response_truncated
+        assert len(huge.exchanges[0].response_body) <= cfg.network.max_body_bytes
+
+
+async def test_gateway_body_forms(cfg, simulator):
+    async with MobivateClient(cfg, DEMO_API_KEY) as client:
+        zero = await client.unsubscribe(campaign(cfg, "mt-stop"), ZERO)
+        braces = await client.unsubscribe(campaign(cfg, "mt-stop"), BRACES)
+        g590 = await client.unsubscribe(campaign(cfg, "doi"), G590)
+        g511 = await client.unsubscribe(campaign(cfg, "mt-stop"), G511)
+    assert zero.ok and braces.ok and braces.reference.startswith("MT-")
+    assert not g590.ok and "barred" in g590.error and "590" in g590.error
+    assert not g511.ok and "511" in g511.error
+
+
+def _free_port() -> int:
+    with closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pointed_at(cfg: Config, base: str) -> Config:
+    data = cfg.model_dump(mode="python")
+    data["endpoints"] = {"subscription_api": base + "/subscriptions/v1", "gateway": base}
+    return Config.model_validate(data)
+
+
+async def test_connection_refused_is_retried_for_unsubscribe_and_says_nothing_was_sent(cfg):
+    bad = pointed_at(cfg, f"http://127.0.0.1:{_free_port()}")
+    async with MobivateClient(bad, DEMO_API_KEY, sleep=no_sleep) as client:
+        s = await client.status(campaign(bad, "subscription-api"), SAMPLES["active"])
+        u = await client.unsubscribe(campaign(bad, "mt-stop"), SAMPLES["active"])
+    assert s.error.startswith("Connection refused") and "Nothing was sent" in s.error
+    assert u.outcome is Outcome.FAILED and len(u.exchanges) == 3
+
+
+async def test_connect_timeout_differs_from_read_timeout(cfg):
+    # A listener that never accepts, with its backlog full: SYNs go unanswered.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(8):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
+        fillers.append(s)
+    try:
+        bad = tuned(pointed_at(cfg, f"http://127.0.0.1:{port}"), connect_timeout=0.3, status_attempts=1)
+        async with MobivateClient(bad, None) as client:
+            r = await client.status(campaign(bad, "subscription-api"), SAMPLES["active"])
+        assert r.error.startswith("Connect timeout"), r.error
+        assert "Nothing was sent" in r.error
+    finally:
+        for s in fillers:
+            s.close()
+        server.close()
+
+
+async def test_dns_failure_is_named(cfg, monkeypatch):
+    real = socket.getaddrinfo
+
+    def fake(host, *a, **kw):
+        if host == "gateway.example.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *a, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    bad = tuned(pointed_at(cfg, "http://gateway.example.invalid"), status_attempts=1)
+    async with MobivateClient(bad, None) as client:
+        r = await client.status(campaign(bad, "subscription-api"), SAMPLES["active"])
+    assert r.error.startswith("DNS failure: cannot resolve gateway.example.invalid")
+
+
+async def test_tls_failure_is_named(cfg, simulator):
+    # https:// to a plain-HTTP server fails the handshake.
+    bad = tuned(pointed_at(cfg, simulator.base_url.replace("http://", "https://")), status_attempts=1)
+    async with MobivateClient(bad, None) as client:
+        r = await client.status(campaign(bad, "subscription-api"), SAMPLES["active"])
+    assert r.error.startswith("TLS failure"), r.error
+
+
+async def test_recorder_sees_every_exchange_redacted(cfg, simulator):
+    rec = Recorder()
+    async with MobivateClient(cfg, DEMO_API_KEY, recorder=rec) as client:
+        await client.unsubscribe(campaign(cfg, "doi"), SAMPLES["active"])
+        await client.unsubscribe(campaign(cfg, "mt-stop"), SAMPLES["active"])
+    urls = [e.url for e in rec.recent]
+    assert any("/api/doi/" in u and "/***/" in u for u in urls)
+    assert any("PASSWORD=***" in u for u in urls)
+    assert DEMO_API_KEY not in json.dumps([e.to_dict() for e in rec.recent])
+
+
+async def test_plan_shows_the_redacted_request_and_the_effect(cfg):
+    client = MobivateClient(cfg, DEMO_API_KEY)
+    plan = client.plan_unsubscribe(campaign(cfg, "mt-stop"), SAMPLES["active"])
+    await client.aclose()
+    assert plan.method == "GET" and "PASSWORD=***" in plan.url and DEMO_API_KEY not in plan.url
+    assert "YOU HAVE UNSUBSCRIBED" in plan.effect and "20456" in plan.effect
