@@ -1,0 +1,465 @@
+"""The operator console.
+
+A thin layer over the core: every call goes through :class:`Service` in a
+worker, answers come back as method calls on the widgets, and nothing here
+parses or decides what a response means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from mobitui.core.client import Result
+from mobitui.core.config import Campaign, ConfigError, ConfigMissing
+from mobitui.core.recorder import Exchange, Recorder
+from mobitui.core.secrets import KeyLookup
+from mobitui.core.service import Service
+from mobitui.runtime import Runtime
+from mobitui.tui.memory import Memory
+from mobitui.tui.safe import plain
+from mobitui.tui.screens.confirm import UnsubscribeConfirm
+from mobitui.tui.screens.exchange import ExchangeDetail
+from mobitui.tui.screens.help import HelpScreen
+from mobitui.tui.screens.problem import ProblemScreen
+from mobitui.tui.widgets.campaigns import CampaignPane
+from mobitui.tui.widgets.everywhere import EverywhereTable
+from mobitui.tui.widgets.lookup import LookupBar
+from mobitui.tui.widgets.request_log import RequestLog
+from mobitui.tui.widgets.status import StatusPanel
+
+
+def styles_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "styles"
+    return packaged if packaged.is_dir() else here.parent / "styles"
+
+
+LOG_MIN, LOG_MAX = 4, 40
+
+
+class MobituiApp(App[str]):
+    CSS_PATH = [str(styles_dir() / "app.tcss")]
+    TITLE = "mobitui"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("question_mark", "help", "Help", show=False, id="help_question"),
+        Binding("ctrl+r", "refresh", "Re-check", id="refresh"),
+        Binding("ctrl+g", "everywhere", "All campaigns", id="everywhere"),
+        Binding("ctrl+o", "unsubscribe", "Unsubscribe", id="unsubscribe"),
+        Binding("ctrl+f", "filter", "Campaigns", id="filter"),
+        Binding("ctrl+l", "toggle_log", "Log", id="toggle_log"),
+        Binding("f6", "focus_log", "Focus log", show=False, id="focus_log"),
+        Binding("escape", "focus_lookup", "Back to lookup", show=False, id="focus_lookup"),
+    ]
+
+    def __init__(
+        self,
+        runtime: Runtime | None,
+        *,
+        problem: Exception | None = None,
+        campaign: str | None = None,
+        read_only: bool = False,
+        clock: Callable[[], float] = time.time,
+        http: object | None = None,
+    ) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.problem = problem
+        self.clock = clock
+        self._http = http
+        self.service: Service | None = None
+        self.key: KeyLookup | None = None
+        self._generation = 0
+        self.target: tuple[Campaign, str] | None = None
+        if runtime is None:
+            return
+        cfg = runtime.config
+        self.config = cfg
+        self.read_only = read_only or cfg.ui.read_only
+        self.memory = Memory.load(runtime.demo)
+        self.campaign = self._initial_campaign(campaign)
+
+    # -- set-up ----------------------------------------------------------------
+    def _initial_campaign(self, wanted: str | None) -> Campaign:
+        cfg = self.config
+        if wanted:
+            try:
+                return cfg.campaign(wanted)
+            except KeyError as exc:
+                self._startup_notice = str(exc.args[0])
+        if self.memory.last_campaign:
+            try:
+                return cfg.campaign(self.memory.last_campaign)
+            except KeyError:
+                pass
+        return cfg.campaigns[0]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if self.runtime is None:
+            return
+        if self.runtime.demo:
+            yield Static(
+                "DEMO  built-in simulator on this machine, demo account and key: no real subscriber is touched",
+                id="demo-banner",
+            )
+        if self.read_only:
+            yield Static("READ-ONLY  unsubscribing is switched off", id="readonly-banner")
+        yield Static(id="notice")
+        with Horizontal(id="main"):
+            yield CampaignPane(self.config.campaigns, self.campaign, id="campaigns")
+            with Vertical(id="work"):
+                yield LookupBar(self.memory.recent, id="lookup")
+                with ContentSwitcher(initial="status", id="switcher"):
+                    yield StatusPanel(self.clock, self.config.states, id="status")
+                    yield EverywhereTable(id="everywhere")
+        yield RequestLog(self.config.ui.log_limit, id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.runtime is None:
+            self._show_problem()
+            return
+        cfg = self.config
+        if cfg.ui.keys:
+            self.set_keymap(cfg.ui.keys)
+        try:
+            self.theme = cfg.ui.theme
+        except Exception:  # an unknown theme name must not stop the console
+            self.notify(f"Unknown theme {cfg.ui.theme!r}; using the default.", severity="warning", markup=False)
+        recorder = Recorder(keep=cfg.ui.log_limit)
+        recorder.subscribe(self._on_exchange)
+        journal = self.runtime.open_journal()
+        if self._http is not None:
+            from mobitui.core.client import MobivateClient
+
+            client = MobivateClient(cfg, None, recorder=recorder, http=self._http)  # type: ignore[arg-type]
+            self.service = Service(cfg, client, journal, self.runtime.demo)
+        else:
+            self.service = Service.open(cfg, None, journal, recorder=recorder, demo=self.runtime.demo)
+        self._select(self.campaign)
+        self.query_one("#lookup", LookupBar).input.focus()
+        if getattr(self, "_startup_notice", None):
+            self.notify(self._startup_notice, severity="warning", markup=False)
+        self.find_key()
+        if cfg.ui.refresh_interval > 0:
+            self.set_interval(cfg.ui.refresh_interval, self._poll_status)
+        self.set_interval(1.0, self._tick)
+        self.on_resize()
+        if os.environ.get("MOBITUI_EXIT_AFTER_FIRST_FRAME"):  # bench/startup.py
+            self.call_after_refresh(self.exit, "quit")
+
+    def _show_problem(self) -> None:
+        exc = self.problem
+        if isinstance(exc, ConfigMissing) and not exc.explicit:
+            title = "No configuration yet"
+            detail = f"mobitui looked for {exc.path} and found nothing."
+            way = (
+                "Create it:  mobitui config-example > " + str(exc.path) + "\n"
+                "then edit account_id and campaigns, and store the key with  mobitui auth set\n\n"
+                "Or press d to try the console against the built-in simulator (mobitui --demo)."
+            )
+        elif isinstance(exc, ConfigError):
+            title = "The configuration cannot be used"
+            detail = str(exc)
+            way = "Fix the file and start mobitui again, or press d for the demo."
+        else:
+            title = "mobitui could not start"
+            detail = f"{type(exc).__name__}: {exc}"
+            way = "Press d for the demo, or q to quit."
+
+        def done(choice: str | None) -> None:
+            self.exit(choice or "quit")
+
+        self.push_screen(ProblemScreen(title, detail, way), done)
+
+    async def on_unmount(self) -> None:
+        if self.service is not None:
+            await self.service.aclose()
+            self.service.journal.close()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 100, "-narrow")
+        self.set_class(self.size.height < 30, "-short")
+
+    # -- the API key -------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="key", description="looking up the API key")
+    def find_key(self) -> None:
+        assert self.runtime is not None
+        lookup = self.runtime.key()
+        self.call_from_thread(self._key_found, lookup)
+
+    def _key_found(self, lookup: KeyLookup) -> None:
+        self.key = lookup
+        if self.service is not None and lookup.key:
+            self.service.client.set_api_key(lookup.key)
+        notice = self.query_one("#notice", Static)
+        if lookup.key:
+            notice.display = False
+            return
+        gateway = [c.name for c in self.config.campaigns if c.unsubscribe_via.value != "subscription-api"]
+        text = plain(
+            (lookup.problem or "No API key.")
+            + " Status checks work without a key"
+            + (f"; unsubscribing in {', '.join(gateway)} needs one." if gateway else "."),
+            2000,
+        )
+        notice.update(text)
+        notice.display = True
+
+    # -- campaign ----------------------------------------------------------------
+    @on(CampaignPane.Selected)
+    def _campaign_selected(self, event: CampaignPane.Selected) -> None:
+        self._select(event.campaign)
+        if event.campaign is not None and self.target and self.target[0].campaign_id != event.campaign.campaign_id:
+            self.target = None
+
+    def _select(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.memory.remember_campaign(campaign.campaign_id)
+        self.sub_title = campaign.name + ("  [read-only]" if self.read_only else "")
+        self.query_one("#lookup", LookupBar).set_country(campaign.country)
+
+    def action_filter(self) -> None:
+        self.query_one("#campaign-filter", Input).focus()
+
+    def action_focus_lookup(self) -> None:
+        self.query_one("#lookup", LookupBar).input.focus()
+
+    # -- lookup ------------------------------------------------------------------
+    @on(Input.Submitted, "#msisdn")
+    def _submitted(self) -> None:
+        self.action_lookup()
+
+    def _number(self) -> str | None:
+        bar = self.query_one("#lookup", LookupBar)
+        p = bar.parsed()
+        if not p.usable:
+            self.notify(f"Not a usable number: {p.reason}", severity="error", markup=False)
+            return None
+        bar.input.reset_recall()
+        return p.msisdn
+
+    def action_lookup(self) -> None:
+        msisdn = self._number()
+        if msisdn is None:
+            return
+        self.memory.remember_number(msisdn)
+        self.target = (self.campaign, msisdn)
+        self.query_one("#switcher", ContentSwitcher).current = "status"
+        self._check(refresh=False)
+
+    def action_refresh(self) -> None:
+        if self.target is None:
+            self.action_lookup()
+        else:
+            self._check(refresh=True)
+
+    def _check(self, refresh: bool) -> None:
+        assert self.target is not None
+        self._generation += 1
+        campaign, msisdn = self.target
+        self.run_status(campaign, msisdn, self._generation, refresh)
+
+    @work(exclusive=True, group="status", exit_on_error=False, description="status check")
+    async def run_status(self, campaign: Campaign, msisdn: str, generation: int, refresh: bool) -> None:
+        panel = self.query_one("#status", StatusPanel)
+        panel.show_loading(campaign, msisdn, refresh)
+        assert self.service is not None
+        result = await self.service.status(campaign, msisdn)
+        if generation != self._generation:
+            return  # a newer lookup has started: this answer is stale
+        panel.show(campaign, result)
+        self.query_one("#campaigns", CampaignPane).set_server_info(campaign.campaign_id, result.answer)
+
+    def _poll_status(self) -> None:
+        panel = self.query_one("#status", StatusPanel)
+        if (
+            self.target is None
+            or panel.busy
+            or self.screen is not self.screen_stack[0]
+            or self.query_one("#switcher", ContentSwitcher).current != "status"
+        ):
+            return
+        self._check(refresh=True)
+
+    def _tick(self) -> None:
+        if self.runtime is not None and self.screen_stack and self.screen is self.screen_stack[0]:
+            self.query_one("#status", StatusPanel).tick()
+
+    # -- every campaign ----------------------------------------------------------
+    def action_everywhere(self) -> None:
+        msisdn = self._number()
+        if msisdn is None:
+            return
+        self.memory.remember_number(msisdn)
+        self.query_one("#switcher", ContentSwitcher).current = "everywhere"
+        self.run_everywhere(msisdn)
+
+    @work(exclusive=True, group="everywhere", exit_on_error=False, description="check in every campaign")
+    async def run_everywhere(self, msisdn: str) -> None:
+        table = self.query_one("#everywhere", EverywhereTable)
+        table.start(msisdn, self.config.campaigns)
+        assert self.service is not None
+        service = self.service
+
+        async def one(c: Campaign) -> None:
+            table.put(await service.status(c, msisdn))
+
+        await asyncio.gather(*(one(c) for c in self.config.campaigns))
+
+    # -- unsubscribe ---------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "unsubscribe" and getattr(self, "read_only", False):
+            return False
+        return True
+
+    def action_unsubscribe(self) -> None:
+        if self.read_only or self.service is None:
+            return
+        msisdn = self._number()
+        if msisdn is None:
+            return
+        campaign = self.campaign
+        plan = self.service.plan_unsubscribe(campaign, msisdn)
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_unsubscribe(campaign, msisdn)
+            else:
+                self.notify("Cancelled: nothing was sent.", markup=False)
+
+        self.push_screen(UnsubscribeConfirm(campaign, msisdn, plan), answered)
+
+    @work(group="unsubscribe", exit_on_error=False, description="unsubscribe")
+    async def run_unsubscribe(self, campaign: Campaign, msisdn: str) -> None:
+        assert self.service is not None
+        result = await self.service.unsubscribe(campaign, msisdn)
+        self.query_one("#switcher", ContentSwitcher).current = "status"
+        self.query_one("#status", StatusPanel).show_action(result)
+        self._notify_result(result)
+        self.target = (campaign, msisdn)
+        self._check(refresh=True)
+
+    def _notify_result(self, result: Result) -> None:
+        if result.ok:
+            self.notify(f"Unsubscribe of {result.msisdn} accepted.", markup=False)
+        else:
+            self.notify(
+                f"Unsubscribe of {result.msisdn}: {plain(result.error, 300).plain}",
+                severity="warning" if result.outcome.value == "unknown" else "error",
+                markup=False,
+                timeout=15,
+            )
+
+    # -- request log ---------------------------------------------------------------
+    def _on_exchange(self, exchange: Exchange) -> None:
+        self.query_one("#log", RequestLog).add_exchange(exchange)
+
+    @on(RequestLog.Open)
+    def _open_exchange(self, event: RequestLog.Open) -> None:
+        self.push_screen(ExchangeDetail(event.exchange))
+
+    @on(RequestLog.Resize)
+    def _resize_log(self, event: RequestLog.Resize) -> None:
+        log = self.query_one("#log", RequestLog)
+        current = log.styles.height.value if log.styles.height is not None else 8
+        log.styles.height = int(max(LOG_MIN, min(LOG_MAX, current + event.step)))
+
+    def action_toggle_log(self) -> None:
+        log = self.query_one("#log", RequestLog)
+        log.display = not log.display
+        if not log.display and log.has_focus:
+            self.action_focus_lookup()
+
+    def action_focus_log(self) -> None:
+        log = self.query_one("#log", RequestLog)
+        log.display = True
+        log.focus()
+
+    # -- help and palette ----------------------------------------------------------
+    def key_rows(self) -> list[tuple[str, str, str]]:
+        rows: list[tuple[str, str, str]] = []
+        for key, binding in self._bindings_for(self):
+            rows.append((key, "anywhere", binding))
+        rows += [
+            ("enter", "MSISDN", "look the number up in the selected campaign"),
+            ("up / down", "MSISDN", "recall recent numbers"),
+            ("enter", "campaign filter", "choose the first match"),
+            ("enter", "request log", "open the exchange in full"),
+            ("+ / -", "request log", "make the log taller / shorter"),
+            ("y / s", "exchange view", "copy it (OSC 52) / save it to a file"),
+            ("y / esc / enter", "unsubscribe dialog", "confirm / cancel / cancel (Cancel has focus)"),
+            ("tab / shift+tab", "anywhere", "move between panes"),
+            ("ctrl+p", "anywhere", "command palette"),
+        ]
+        return rows
+
+    def _bindings_for(self, node: App[str]) -> Iterable[tuple[str, str]]:
+        seen: set[str] = set()
+        for binding in node.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.action in seen:
+                continue
+            if binding.action == "unsubscribe" and self.read_only:
+                continue
+            seen.add(binding.action)
+            keys = [b.key for (_, b) in self._active_keys(binding.action)]
+            yield " / ".join(keys) or binding.key, binding.description or binding.action
+
+    def _active_keys(self, action: str) -> list[tuple[str, Binding]]:
+        return [
+            (k, b)
+            for k, bindings in self._bindings.key_to_bindings.items()
+            for b in bindings
+            if b.action == action
+        ]
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.key_rows()))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.runtime is None:
+            return
+        yield SystemCommand("Look up the number", "Check its state in the selected campaign", self.action_lookup)
+        yield SystemCommand("Check in every campaign", "Where is this person subscribed?", self.action_everywhere)
+        yield SystemCommand("Re-check now", "Ask for the state again", self.action_refresh)
+        if not self.read_only:
+            yield SystemCommand(
+                "Unsubscribe the number", "After a confirmation, via the campaign's route", self.action_unsubscribe
+            )
+        yield SystemCommand("Toggle the request log", "Show or hide the raw exchanges", self.action_toggle_log)
+        yield SystemCommand("Focus the request log", "Select an exchange to see it in full", self.action_focus_log)
+        yield SystemCommand("Filter campaigns", "Type to narrow the campaign list", self.action_filter)
+        yield SystemCommand("Help: keys", "Every key", self.action_help)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            err = event.worker.error
+            self.notify(
+                f"{event.worker.description or 'A task'} failed unexpectedly: {type(err).__name__}. "
+                "Nothing else was affected; the journal has what was sent.",
+                severity="error",
+                markup=False,
+                timeout=20,
+            )
+

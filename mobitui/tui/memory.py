@@ -1,0 +1,51 @@
+"""What the console remembers between runs: last campaign, recent numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mobitui.core import paths
+
+RECENT = 30
+
+
+@dataclass
+class Memory:
+    path: Path
+    last_campaign: str | None = None
+    recent: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, demo: bool) -> Memory:
+        path = paths.state_dir() / ("demo-console.json" if demo else "console.json")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            recent = [str(n) for n in data.get("recent", []) if str(n).isdigit()][:RECENT]
+            last = data.get("last_campaign")
+            return cls(path, last if isinstance(last, str) else None, recent)
+        except (OSError, ValueError, AttributeError):
+            return cls(path)
+
+    def remember_number(self, msisdn: str) -> None:
+        if msisdn in self.recent:
+            self.recent.remove(msisdn)
+        self.recent.insert(0, msisdn)
+        del self.recent[RECENT:]
+        self.save()
+
+    def remember_campaign(self, campaign_id: str) -> None:
+        if campaign_id != self.last_campaign:
+            self.last_campaign = campaign_id
+            self.save()
+
+    def save(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"last_campaign": self.last_campaign, "recent": self.recent}))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # losing the recall list is not worth interrupting an operator

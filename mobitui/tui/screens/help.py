@@ -1,0 +1,36 @@
+"""F1 / ?: every key, from the live bindings (so remapped keys show as remapped)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close", id="help_close")]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("where", style="dim", no_wrap=True)
+        table.add_column("does")
+        for key, where, does in self.rows:
+            table.add_row(Text(key), Text(where), Text(does))
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("mobitui keys  (Esc closes)", "bold"))
+            yield Static(table)
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,149 @@
+"""The live status panel: the state, large and coloured by meaning."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from mobitui.core import states
+from mobitui.core.client import Outcome, Result
+from mobitui.core.config import Campaign
+from mobitui.tui.safe import plain
+
+MEANING_CLASSES = [f"-{m.value}" for m in states.Meaning] + ["-error", "-waiting"]
+
+
+def _flag(value: object) -> Text:
+    if value is True:
+        return Text("yes", "green")
+    if value is False:
+        return Text("NO", "bold red")
+    if value is None:
+        return Text("-", "dim")
+    return plain(value, 20)
+
+
+class StatusPanel(VerticalScroll):
+    """Shows one answer; the app decides when to ask again."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, overrides: dict[str, str] | None = None, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.clock = clock
+        self.overrides = overrides or {}
+        self.result: Result | None = None
+        self.change: tuple[str | None, str | None, float] | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-title")
+        yield Static(id="state-big")
+        yield Static(id="state-desc")
+        yield Static(id="status-fields")
+        yield Static(id="status-error")
+        yield Static(id="status-action")
+        yield Static(id="status-age")
+
+    def on_mount(self) -> None:
+        self.border_title = "Status"
+        self._big("no lookup yet", "-waiting")
+        self.query_one("#state-desc", Static).update(
+            Text("Type a number and press Enter. Samples in the demo: 254700000101 … 254700000113.", "dim")
+        )
+
+    def _big(self, text: str, cls: str) -> None:
+        big = self.query_one("#state-big", Static)
+        big.remove_class(*MEANING_CLASSES)
+        big.add_class(cls)
+        big.update(plain(text.upper(), 40))
+
+    def show_loading(self, campaign: Campaign, msisdn: str, refresh: bool) -> None:
+        self.busy = True
+        if not refresh or self.result is None:
+            self.query_one("#status-title", Static).update(self._title(campaign, msisdn))
+            self._big("checking…", "-waiting")
+            for sid in ("#state-desc", "#status-fields", "#status-error", "#status-action"):
+                self.query_one(sid, Static).update("")
+            self.change = None
+        self.query_one("#status-age", Static).update(Text("checking now…", "dim italic"))
+
+    def _title(self, campaign: Campaign, msisdn: str) -> Text:
+        return Text.assemble((msisdn, "bold"), " in ", (campaign.name, "bold"), (f"  ({campaign.unsubscribe_via.label})", "dim"))
+
+    def show(self, campaign: Campaign, result: Result) -> None:
+        self.busy = False
+        last = self.result
+        same_target = (
+            last is not None and last.msisdn == result.msisdn and last.campaign_id == result.campaign_id
+        )
+        previous = self.result.state if (self.result is not None and same_target and self.result.ok) else None
+        if same_target and result.ok and previous is not None and previous != result.state:
+            self.change = (previous, result.state, self.clock())
+        elif not same_target:
+            self.change = None
+        self.result = result
+        self.query_one("#status-title", Static).update(self._title(campaign, result.msisdn))
+        if result.ok:
+            meaning = states.meaning(result.state)
+            self._big(result.state or "?", f"-{meaning.value}")
+            desc = Text.assemble(
+                ("state code ", "dim"), plain(result.state, 40, "bold"), "  ",
+                plain(states.describe(result.state, self.overrides), 200),
+                (f"  ({meaning.value}; {states.INTERPRETATION})", "dim italic"),
+            )
+        else:
+            self._big("unknown outcome" if result.outcome is Outcome.UNKNOWN else "no answer", "-error")
+            desc = Text("The last check did not give a state; the error below says why.", "dim")
+        self.query_one("#state-desc", Static).update(desc)
+        a = result.answer
+        fields = Text()
+        fields.append("authenticated ", "dim")
+        fields.append_text(_flag(a.get("authenticated")))
+        fields.append("   valid_msisdn ", "dim")
+        fields.append_text(_flag(a.get("valid_msisdn")))
+        fields.append("   valid_campaign ", "dim")
+        fields.append_text(_flag(a.get("valid_campaign")))
+        fields.append("\ncampaign status ", "dim")
+        fields.append_text(plain(a.get("campaign_status") or "-", 40))
+        fields.append("   HTTP ", "dim")
+        fields.append("-" if result.http_status is None else str(result.http_status))
+        fields.append("\nreference ", "dim")
+        fields.append_text(plain(result.reference or "-", 80))
+        self.query_one("#status-fields", Static).update(fields)
+        err = self.query_one("#status-error", Static)
+        err.update(Text.assemble(("error: ", "bold red"), plain(result.error, 600)) if result.error else "")
+        self.tick()
+
+    def show_action(self, result: Result) -> None:
+        t = Text()
+        if result.ok:
+            t.append("✓ unsubscribe accepted", "bold green")
+            if result.reference:
+                t.append("  reference ")
+                t.append_text(plain(result.reference, 80))
+            t.append("; re-checking status…", "dim")
+        elif result.outcome is Outcome.UNKNOWN:
+            t.append("? unsubscribe outcome unknown: ", "bold yellow")
+            t.append_text(plain(result.error, 400))
+        else:
+            t.append("✗ unsubscribe failed: ", "bold red")
+            t.append_text(plain(result.error, 400))
+        self.query_one("#status-action", Static).update(t)
+
+    def tick(self) -> None:
+        """Refresh the "checked N s ago" line and the change marker."""
+        if self.result is None or self.busy:
+            return
+        age = max(0, int(self.clock() - self.result.checked_at))
+        t = Text(f"checked {age} s ago", "dim")
+        if self.change is not None:
+            old, new, when = self.change
+            t.append("   ")
+            t.append(f" CHANGED {old} → {new} ", "bold reverse yellow")
+            t.append(f" {int(self.clock() - when)} s ago", "yellow")
+        self.query_one("#status-age", Static).update(t)
+        self.set_class(self.change is not None, "-changed")
