@@ -1,47 +1,474 @@
-"""Running one operation over many numbers with bounded concurrency."""
+"""The bulk engine: one operation over many numbers, bounded concurrency, crash-safe.
+
+A :class:`BulkJob` runs a job stored by :class:`~mobitui.core.jobs.JobStore`
+through a :class:`~mobitui.core.service.Service` (so every call is journalled
+exactly as a single call is). Usage::
+
+    job = BulkJob.create(service, campaign, entries, Operation.STATUS, on_event=handler)
+    progress = await job.run()        # job.cancel() from anywhere stops new sends
+
+    job = BulkJob.resume(service, job_id, on_event=handler)   # after a crash
+    progress = await job.run()
+
+Events, passed to ``on_event`` as they happen, all small and frozen:
+:class:`ItemResult` per finished number, :class:`Progress` at most every
+``progress_interval`` seconds (and once at the end), :class:`Paused` when the
+server asks to slow down, :class:`Finished` once. The engine makes no
+assumption about display: a console throttles as it likes, or polls
+:meth:`BulkJob.progress`.
+
+Rules that keep a number from being unsubscribed twice:
+
+* the client never resends an unsubscribe that may have reached the server;
+  such a number ends ``unknown`` and the engine does not send it again either;
+* an HTTP 429 pauses new sends across the whole job for its Retry-After (seen
+  on any exchange, via the recorder) and puts that number back in the queue:
+  a 429 is a refusal, so nothing was done;
+* on resume, numbers ``in_flight`` or ``unknown`` are settled first, before
+  any pending number is sent: a final outcome in the journal is adopted;
+  otherwise a status check decides: ``unsub`` means done (never resent),
+  another state means the earlier attempt did not take and it is sent again,
+  no answer leaves it ``unknown``, unsent.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Union
 
-from mobitui.core.client import Operation, Result
-from mobitui.core.config import Campaign
+from mobitui.core.client import Operation, Outcome, Result, _retry_after
+from mobitui.core.config import Campaign, Config, Route
+from mobitui.core.jobs import (
+    HEARTBEAT_EVERY,
+    Counts,
+    Item,
+    ItemStatus,
+    JobError,
+    JobInfo,
+    JobState,
+    JobStore,
+    unfinished_action,
+)
+from mobitui.core.paste import Entry
+from mobitui.core.recorder import Exchange
 from mobitui.core.service import Service
 
-OnResult = Callable[[int, Result], None]
+BATCH = 500  # results written in one transaction at most
+MAX_REQUEUES = 5  # a number refused with 429 this many times ends failed
+MAX_PAUSE = 600.0  # longest Retry-After honoured, seconds
+RATE_WINDOW = 5.0  # seconds of history behind the rate and the ETA
+
+_RUNNING: set[int] = set()  # jobs this process has taken on and not finished
 
 
-async def run_many(
-    service: Service,
-    campaign: Campaign,
-    msisdns: Sequence[str],
-    operation: Operation,
-    concurrency: int,
-    on_result: OnResult | None = None,
-) -> list[Result | None]:
-    """Results in input order; ``on_result(index, result)`` as each arrives."""
-    results: list[Result | None] = [None] * len(msisdns)
-    call = service.status if operation is Operation.STATUS else service.unsubscribe
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(len(msisdns)):
-        queue.put_nowait(i)
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """One number finished (``status`` done or unknown); ``note`` says how it was settled."""
 
-    async def worker() -> None:
-        while True:
-            try:
-                i = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            result = await call(campaign, msisdns[i])
-            results[i] = result
-            if on_result is not None:
-                on_result(i, result)
+    job_id: int
+    position: int
+    msisdn: str
+    status: ItemStatus
+    result: Result
+    note: str | None = None
 
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(msisdns))))]
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    job_id: int
+    operation: Operation
+    total: int  # numbers in the job (skipped lines not included)
+    done: int  # finished with an answer (ok or failed), earlier runs included
+    unknown: int  # unsubscribes whose outcome is unknown (to re-check)
+    in_flight: int
+    pending: int
+    left: int  # numbers this run still has to finish
+    outcomes: dict[str, int] = field(default_factory=dict)  # done: ok / failed
+    states: dict[str, int] = field(default_factory=dict)  # done: subscription state
+    rate: float = 0.0  # numbers finished per second, recent
+    eta: float | None = None  # seconds, at the recent rate
+    elapsed: float = 0.0
+    paused_for: float = 0.0  # seconds left of a server-requested pause
+    cancelling: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    job_id: int
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    job_id: int
+    state: JobState  # done | cancelled | interrupted
+    progress: Progress
+
+
+Event = Union[ItemResult, Progress, Paused, Finished]
+OnEvent = Callable[[Event], None]
+
+
+def campaign_for(config: Config, info: JobInfo) -> Campaign:
+    """The configured campaign of a stored job; refuses one whose route changed since."""
     try:
-        await asyncio.gather(*workers)
-    finally:
-        for w in workers:
-            w.cancel()
-    return results
+        campaign = config.campaign(info.campaign_id)
+    except KeyError:
+        raise JobError(
+            f"job {info.id} is for campaign {info.campaign_id} ({info.campaign_name}), "
+            "which is not in the configuration"
+        ) from None
+    if info.operation is Operation.UNSUBSCRIBE and campaign.unsubscribe_via.value != info.route:
+        raise JobError(
+            f"job {info.id} unsubscribed via {info.route}, but campaign {campaign.name} is now "
+            f"configured for {campaign.unsubscribe_via.value}; refusing to mix routes in one job"
+        )
+    return campaign
+
+
+class BulkJob:
+    """One job being run by this process. Create with :meth:`create` or :meth:`resume`."""
+
+    def __init__(
+        self,
+        service: Service,
+        store: JobStore,
+        info: JobInfo,
+        campaign: Campaign,
+        *,
+        on_event: OnEvent | None = None,
+        progress_interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.service = service
+        self.store = store
+        self.info = info
+        self.campaign = campaign
+        self.on_event = on_event
+        self.progress_interval = progress_interval
+        self._clock = clock
+        self._cancelled = False
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._status: dict[str, int] = {}
+        self._outcomes: dict[str, int] = {}
+        self._states: dict[str, int] = {}
+        self._left = 0
+        self._finished = 0
+        self._samples: deque[tuple[float, int]] = deque()
+        self._t0 = clock()
+        self._paused_until = 0.0
+        self._batch: list[tuple[int, ItemStatus, Result, str | None]] = []
+        self._retry: deque[Item] = deque()
+        self._requeues: dict[int, int] = {}
+        self._started = False
+        _RUNNING.add(info.id)
+
+    # -- construction ----------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        service: Service,
+        campaign: Campaign,
+        numbers: Iterable[Entry | str],
+        operation: Operation,
+        *,
+        concurrency: int | None = None,
+        source: str | None = None,
+        on_event: OnEvent | None = None,
+        progress_interval: float = 0.1,
+    ) -> BulkJob:
+        """Store a new job (paste entries, or plain MSISDNs) and return it, ready to run."""
+        store = JobStore(service.journal)
+        n = concurrency or service.config.bulk.concurrency
+        job_id = store.create(campaign, operation, numbers, n, source)
+        info = store.get(job_id)
+        assert info is not None
+        return cls(service, store, info, campaign, on_event=on_event, progress_interval=progress_interval)
+
+    @classmethod
+    def resume(
+        cls,
+        service: Service,
+        job_id: int,
+        *,
+        concurrency: int | None = None,
+        on_event: OnEvent | None = None,
+        progress_interval: float = 0.1,
+    ) -> BulkJob:
+        """Take over a stored job (raises JobError if it is unknown or still running)."""
+        store = JobStore(service.journal)
+        info = store.get(job_id)
+        if info is None:
+            raise JobError(f"no job {job_id} in the journal")
+        campaign = campaign_for(service.config, info)
+        if job_id in _RUNNING:
+            raise JobError(f"job {job_id} is still running in this process; it cannot be resumed twice")
+        info = store.claim(job_id, concurrency)
+        return cls(service, store, info, campaign, on_event=on_event, progress_interval=progress_interval)
+
+    @property
+    def job_id(self) -> int:
+        return self.info.id
+
+    @property
+    def operation(self) -> Operation:
+        return self.info.operation
+
+    # -- control ---------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop sending new requests now; those in flight finish and are recorded.
+
+        Safe to call from any thread.
+        """
+        self._cancelled = True
+        if self._loop is not None and self._wake is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._wake.set)
+            except RuntimeError:  # loop closed: nothing left to wake
+                pass
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def progress(self) -> Progress:
+        now = self._clock()
+        rate = 0.0
+        if self._samples:
+            t_old, n_old = self._samples[0]
+            if now - t_old > 0.05:
+                rate = (self._finished - n_old) / (now - t_old)
+        s = self._status
+        return Progress(
+            job_id=self.job_id,
+            operation=self.operation,
+            total=self.info.total,
+            done=s.get("done", 0),
+            unknown=s.get("unknown", 0),
+            in_flight=s.get("in_flight", 0),
+            pending=s.get("pending", 0),
+            left=self._left,
+            outcomes=dict(self._outcomes),
+            states=dict(self._states),
+            rate=rate,
+            eta=(self._left / rate) if rate > 0 else (0.0 if self._left == 0 else None),
+            elapsed=now - self._t0,
+            paused_for=max(0.0, self._paused_until - now),
+            cancelling=self._cancelled,
+        )
+
+    # -- running ---------------------------------------------------------------
+    async def run(self) -> Progress:
+        """Run (or resume) the job to its end, or until cancelled; returns the last progress."""
+        if self._started:
+            raise RuntimeError("a BulkJob runs once; resume it with BulkJob.resume")
+        self._started = True
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        if self._cancelled:
+            self._wake.set()
+        counts = self.store.count(self.job_id)
+        self._status = dict(counts.status)
+        self._outcomes = dict(counts.outcome)
+        self._states = dict(counts.state)
+        self._status["in_flight"] = 0
+        # Anything 'in_flight' in the file belonged to an earlier, dead run.
+        self._status["unknown"] = counts.status.get("unknown", 0) + counts.status.get("in_flight", 0)
+        self._left = self._status.get("pending", 0) + self._status["unknown"]
+        self._t0 = self._clock()
+        self._samples.append((self._t0, 0))
+        stop_listening = self.service.recorder.subscribe(self._on_exchange)
+        ticker = asyncio.create_task(self._tick())
+        state = JobState.INTERRUPTED
+        try:
+            self._emit(self.progress())
+            unsettled = (ItemStatus.IN_FLIGHT, ItemStatus.UNKNOWN)
+            if self.operation is Operation.UNSUBSCRIBE:
+                # Settle every number that may have been sent, before anything else is sent.
+                await self._pool(self._settle, self.store.items(self.job_id, unsettled))
+                await self._pool(self._send, self.store.items(self.job_id, (ItemStatus.PENDING,)))
+            else:
+                statuses = (ItemStatus.PENDING, *unsettled)
+                await self._pool(self._send, self.store.items(self.job_id, statuses))
+            state = JobState.CANCELLED if self._cancelled else JobState.DONE
+        finally:
+            _RUNNING.discard(self.job_id)
+            ticker.cancel()
+            stop_listening()
+            self._flush()
+            if state is JobState.INTERRUPTED:
+                # Cancelled from outside or failed: in-flight requests may have left.
+                self.store.db.execute(
+                    "UPDATE job_items SET status='unknown', note=? WHERE job_id=? AND status='in_flight'",
+                    ("interrupted while in flight: outcome unknown until re-checked", self.job_id),
+                )
+                self.store.finish(self.job_id, JobState.INTERRUPTED, self.store.count(self.job_id))
+            else:
+                self.store.finish(self.job_id, state, self.store.count(self.job_id))
+            last = self.progress()
+            self._emit(last)
+            self._emit(Finished(self.job_id, state, last))
+        return last
+
+    async def _pool(self, handle: Callable[[Item], Awaitable[None]], items: Iterator[Item]) -> None:
+        async def worker() -> None:
+            while not self._cancelled:
+                if self._paused_until > self._clock():
+                    await self._wait_pause()
+                    continue
+                item = self._retry.popleft() if self._retry else next(items, None)
+                if item is None:
+                    return
+                await handle(item)
+
+        workers = max(1, self.info.concurrency)
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def _wait_pause(self) -> None:
+        assert self._wake is not None
+        delay = self._paused_until - self._clock()
+        if delay <= 0:
+            return
+        try:
+            await asyncio.wait_for(self._wake.wait(), delay)
+        except TimeoutError:
+            pass
+
+    def _take(self, item: Item) -> None:
+        s = self._status
+        key = item.status.value
+        if key == "in_flight":  # left by a dead run; counted as unknown
+            key = "unknown"
+        s[key] = s.get(key, 0) - 1
+        s["in_flight"] += 1
+
+    async def _call(self, item: Item) -> Result:
+        if self.operation is Operation.UNSUBSCRIBE:
+            # Durable before the request can leave; the journal row follows, also before.
+            self.store.mark_in_flight(self.job_id, item.position)
+            return await self.service.unsubscribe(self.campaign, item.msisdn, self.job_id)
+        return await self.service.status(self.campaign, item.msisdn, self.job_id)
+
+    async def _send(self, item: Item, note: str | None = None, taken: bool = False) -> None:
+        if not taken:
+            self._take(item)
+        result = await self._call(item)
+        if result.http_status == 429 and result.outcome is Outcome.FAILED:
+            tries = self._requeues.get(item.position, 0) + 1
+            if tries <= MAX_REQUEUES:
+                # Refused, so nothing was done: back in the queue, after the pause.
+                self._requeues[item.position] = tries
+                self._status["in_flight"] -= 1
+                self._status["pending"] = self._status.get("pending", 0) + 1
+                if self.operation is Operation.UNSUBSCRIBE:
+                    self.store.requeue(self.job_id, item.position)
+                self._retry.append(Item(item.position, item.msisdn, ItemStatus.PENDING))
+                return
+        self._requeues.pop(item.position, None)
+        status = ItemStatus.UNKNOWN if result.outcome is Outcome.UNKNOWN else ItemStatus.DONE
+        self._finish(item, status, result, note)
+
+    async def _settle(self, item: Item) -> None:
+        """An unsubscribe that may have been sent: find out before sending anything."""
+        self._take(item)
+        action = self.store.last_action(self.job_id, item.msisdn, Operation.UNSUBSCRIBE)
+        route = self.campaign.unsubscribe_via
+        if action is not None and not unfinished_action(action):
+            result = Result(
+                item.msisdn, self.campaign.campaign_id, Operation.UNSUBSCRIBE, Route(action["route"]),
+                Outcome(action["outcome"]), state=action["state"], http_status=action["http_status"],
+                reference=action["reference"], error=action["error"],
+            )
+            self._finish(item, ItemStatus.DONE, result,
+                         "outcome read from the journal: the answer came in before the interruption")
+            return
+        check = await self.service.status(self.campaign, item.msisdn, self.job_id)
+        if not check.ok:
+            result = Result(
+                item.msisdn, self.campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.UNKNOWN,
+                http_status=check.http_status,
+                error=f"Outcome unknown, and the re-check by status failed: {check.error} Not sent again.",
+            )
+            self._finish(item, ItemStatus.UNKNOWN, result, "re-check failed; not sent again")
+            return
+        if check.state == "unsub":
+            result = Result(
+                item.msisdn, self.campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.OK,
+                state="unsub", http_status=check.http_status, reference=check.reference,
+            )
+            self._finish(item, ItemStatus.DONE, result,
+                         "status says 'unsub' after an unknown outcome: done, not sent again")
+            return
+        await self._send(
+            item, note=f"re-checked after an unknown outcome: state {check.state!r}, so sent again",
+            taken=True,
+        )
+
+    def _finish(self, item: Item, status: ItemStatus, result: Result, note: str | None) -> None:
+        s = self._status
+        s["in_flight"] -= 1
+        s[status.value] = s.get(status.value, 0) + 1
+        if status is ItemStatus.DONE:
+            out = result.outcome.value
+            self._outcomes[out] = self._outcomes.get(out, 0) + 1
+            if result.state:
+                self._states[result.state] = self._states.get(result.state, 0) + 1
+        self._left -= 1
+        self._finished += 1
+        self._batch.append((item.position, status, result, note))
+        if len(self._batch) >= BATCH:
+            self._flush()
+        self._emit(ItemResult(self.job_id, item.position, item.msisdn, status, result, note))
+
+    # -- rate limits -------------------------------------------------------------
+    def _on_exchange(self, ex: Exchange) -> None:
+        if ex.status != 429:
+            return
+        wait = _retry_after(ex.response_headers)
+        self.pause(1.0 if wait is None else wait, "the server answered HTTP 429 (rate limited)")
+
+    def pause(self, seconds: float, reason: str) -> None:
+        """Send nothing new for ``seconds`` (numbers in flight carry on)."""
+        until = self._clock() + min(max(seconds, 0.0), MAX_PAUSE)
+        if until > self._paused_until + 0.2:
+            self._paused_until = until
+            self._emit(Paused(self.job_id, until - self._clock(), reason))
+
+    # -- bookkeeping -------------------------------------------------------------
+    def _counts(self) -> Counts:
+        status = dict(self._status)
+        status.pop("in_flight", None)
+        return Counts(status, dict(self._outcomes), dict(self._states))
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        self.store.record(self.job_id, batch)
+
+    async def _tick(self) -> None:
+        last_beat = self._clock()
+        while True:
+            await asyncio.sleep(self.progress_interval)
+            self._flush()
+            now = self._clock()
+            self._samples.append((now, self._finished))
+            while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW:
+                self._samples.popleft()
+            if now - last_beat >= HEARTBEAT_EVERY:
+                last_beat = now
+                if not self.store.heartbeat(self.job_id, self._counts()):
+                    self.cancel()  # another process took the job over: stop sending
+            self._emit(self.progress())
+
+    def _emit(self, event: Event) -> None:
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(event)
+        except Exception:  # a broken display must not break the job
+            pass
