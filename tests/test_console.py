@@ -232,7 +232,7 @@ async def test_server_unreachable_is_a_clear_message(sim_config):
     app = make_app(Config.model_validate(data))
     async with app.run_test(size=(120, 36)) as pilot:
         await lookup(app, pilot, ACTIVE)
-        assert "NO ANSWER" in text_of(app, "#state-big")
+        assert "NO STATE" in text_of(app, "#state-big")
         assert "Connection refused by 127.0.0.1:9" in text_of(app, "#status-error")
 
 

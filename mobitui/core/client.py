@@ -102,7 +102,7 @@ class Result:
     exchanges: list[Exchange] = field(default_factory=list)
     retry_after: float | None = None
     transient: bool = False
-    checked_at: float = field(default_factory=time.time)
+    checked_at: float = field(default_factory=lambda: time.time())
 
     @property
     def ok(self) -> bool:
@@ -391,7 +391,7 @@ class MobivateClient:
 
     # -- unsubscribe -----------------------------------------------------------
     def _mt_stop_url(self, campaign: Campaign, msisdn: str, key: str) -> str:
-        started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
+        started = datetime.fromtimestamp(time.time(), timezone.utc).strftime("%Y-%m-%d %H:%M")
         q = lambda v: quote(str(v), safe="")  # noqa: E731
         params = [
             ("USER_NAME", self.config.account.account_id),

@@ -226,8 +226,11 @@ class MobituiApp(App[str]):
     @on(CampaignPane.Selected)
     def _campaign_selected(self, event: CampaignPane.Selected) -> None:
         self._select(event.campaign)
-        if event.campaign is not None and self.target and self.target[0].campaign_id != event.campaign.campaign_id:
-            self.target = None
+        # The panels always speak of the selected campaign: follow the number there.
+        if self.target is not None and self.target[0].campaign_id != event.campaign.campaign_id:
+            self.target = (event.campaign, self.target[1])
+            if self.query_one("#switcher", ContentSwitcher).current == "status":
+                self._check(refresh=False)
 
     def _select(self, campaign: Campaign) -> None:
         self.campaign = campaign
@@ -288,9 +291,10 @@ class MobituiApp(App[str]):
         self.query_one("#campaigns", CampaignPane).set_server_info(campaign.campaign_id, result.answer)
 
     def _poll_status(self) -> None:
-        panel = self.query_one("#status", StatusPanel)
+        panel = next(self.query("#status").results(StatusPanel), None)
         if (
             self.target is None
+            or panel is None
             or panel.busy
             or self.screen is not self.screen_stack[0]
             or self.query_one("#switcher", ContentSwitcher).current != "status"
@@ -299,8 +303,9 @@ class MobituiApp(App[str]):
         self._check(refresh=True)
 
     def _tick(self) -> None:
-        if self.runtime is not None and self.screen_stack and self.screen is self.screen_stack[0]:
-            self.query_one("#status", StatusPanel).tick()
+        # query(), not query_one(): during shutdown the widgets may already be gone.
+        for panel in self.query("#status").results(StatusPanel):
+            panel.tick()
 
     # -- every campaign ----------------------------------------------------------
     def action_everywhere(self) -> None:

@@ -95,9 +95,10 @@ class CampaignPane(Vertical):
     def _show_info(self) -> None:
         c = self.selected
         t = Text()
+        t.append("campaign_id\n", "dim")
+        t.append(f"{c.campaign_id}\n")
         rows = [
             ("route", c.unsubscribe_via.label),
-            ("id", c.campaign_id),
             ("shortcode", c.shortcode or "-"),
             ("keyword", c.keyword or "-"),
             ("provider", c.provider or "-"),

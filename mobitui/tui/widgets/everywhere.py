@@ -40,7 +40,7 @@ class EverywhereTable(DataTable[Text]):
     def put(self, result: Result) -> None:
         m = states.meaning(result.state) if result.ok else None
         key = result.campaign_id
-        self.update_cell(key, "state", plain(result.state if result.ok else "no answer", 30,
+        self.update_cell(key, "state", plain(result.state if result.ok else "no state", 30,
                                                STYLE[m] if m else "bold red"))
         self.update_cell(key, "meaning", Text(m.value if m else ""))
         self.update_cell(key, "error", plain(result.error or "", 200, "red"))

@@ -42,10 +42,10 @@ class StatusPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(id="status-title")
         yield Static(id="state-big")
+        yield Static(id="status-error")  # first below the state: it matters most when shown
+        yield Static(id="status-action")
         yield Static(id="state-desc")
         yield Static(id="status-fields")
-        yield Static(id="status-error")
-        yield Static(id="status-action")
         yield Static(id="status-age")
 
     def on_mount(self) -> None:
@@ -68,6 +68,8 @@ class StatusPanel(VerticalScroll):
             self._big("checking…", "-waiting")
             for sid in ("#state-desc", "#status-fields", "#status-error", "#status-action"):
                 self.query_one(sid, Static).update("")
+            self.query_one("#status-error").display = False
+            self.query_one("#status-action").display = False
             self.change = None
         self.query_one("#status-age", Static).update(Text("checking now…", "dim italic"))
 
@@ -96,43 +98,47 @@ class StatusPanel(VerticalScroll):
                 (f"  ({meaning.value}; {states.INTERPRETATION})", "dim italic"),
             )
         else:
-            self._big("unknown outcome" if result.outcome is Outcome.UNKNOWN else "no answer", "-error")
-            desc = Text("The last check did not give a state; the error below says why.", "dim")
+            self._big("unknown outcome" if result.outcome is Outcome.UNKNOWN else "no state", "-error")
+            desc = Text("")
         self.query_one("#state-desc", Static).update(desc)
         a = result.answer
         fields = Text()
         fields.append("authenticated ", "dim")
         fields.append_text(_flag(a.get("authenticated")))
-        fields.append("   valid_msisdn ", "dim")
+        fields.append(" · valid_msisdn ", "dim")
         fields.append_text(_flag(a.get("valid_msisdn")))
-        fields.append("   valid_campaign ", "dim")
+        fields.append(" · valid_campaign ", "dim")
         fields.append_text(_flag(a.get("valid_campaign")))
         fields.append("\ncampaign status ", "dim")
         fields.append_text(plain(a.get("campaign_status") or "-", 40))
-        fields.append("   HTTP ", "dim")
+        fields.append(" · HTTP ", "dim")
         fields.append("-" if result.http_status is None else str(result.http_status))
         fields.append("\nreference ", "dim")
         fields.append_text(plain(result.reference or "-", 80))
         self.query_one("#status-fields", Static).update(fields)
         err = self.query_one("#status-error", Static)
         err.update(Text.assemble(("error: ", "bold red"), plain(result.error, 600)) if result.error else "")
+        err.display = bool(result.error)
         self.tick()
 
     def show_action(self, result: Result) -> None:
         t = Text()
+        when = time.strftime("%H:%M:%S", time.localtime(result.checked_at))
         if result.ok:
-            t.append("✓ unsubscribe accepted", "bold green")
+            t.append(f"✓ unsubscribe accepted at {when}", "bold green")
             if result.reference:
-                t.append("  reference ")
+                t.append(", reference ")
                 t.append_text(plain(result.reference, 80))
-            t.append("; re-checking status…", "dim")
+            t.append("; the state above is checked again after it", "dim")
         elif result.outcome is Outcome.UNKNOWN:
-            t.append("? unsubscribe outcome unknown: ", "bold yellow")
+            t.append(f"? unsubscribe at {when}, outcome unknown: ", "bold yellow")
             t.append_text(plain(result.error, 400))
         else:
-            t.append("✗ unsubscribe failed: ", "bold red")
+            t.append(f"✗ unsubscribe at {when} failed: ", "bold red")
             t.append_text(plain(result.error, 400))
-        self.query_one("#status-action", Static).update(t)
+        action = self.query_one("#status-action", Static)
+        action.update(t)
+        action.display = True
 
     def tick(self) -> None:
         """Refresh the "checked N s ago" line and the change marker."""

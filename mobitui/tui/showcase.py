@@ -1,0 +1,104 @@
+"""A frozen, in-process demo of the console, for screenshots and snapshot tests.
+
+The simulator app is served through httpx's ASGI transport at a fixed address,
+with seeded references and a stopped clock, so the same scenario draws the
+same screen on every machine. Live use never comes through here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+from unittest import mock
+
+import httpx
+
+from mobitui.core import client as client_mod
+from mobitui.core import recorder as recorder_mod
+from mobitui.core.config import Config
+from mobitui.core.secrets import KeyLookup
+from mobitui.runtime import Runtime
+from mobitui.simulator.app import build_app
+from mobitui.simulator.demo import DEMO_API_KEY, demo_config
+from mobitui.simulator.options import SimOptions
+from mobitui.tui.app import MobituiApp
+
+BASE = "http://simulator.test"
+FROZEN = 1_795_442_400.0  # 2026-11-23 14:00:00 UTC
+
+Scenario = Callable[[object], Awaitable[None]]
+
+
+def showcase_config() -> Config:
+    data = demo_config(BASE).model_dump(mode="python")
+    data["ui"]["refresh_interval"] = 0
+    data["network"]["status_attempts"] = 1
+    return Config.model_validate(data)
+
+
+def frozen_app(*, campaign: str | None = None, read_only: bool = False) -> MobituiApp:
+    config = showcase_config()
+    sim = build_app(config, DEMO_API_KEY, SimOptions(seed=7))
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim), base_url=BASE)
+    runtime = Runtime(config, None, demo=True)
+    runtime._key = KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)")
+    return MobituiApp(runtime, campaign=campaign, read_only=read_only, clock=lambda: FROZEN, http=http)
+
+
+@contextmanager
+def frozen_clock() -> Iterator[None]:
+    """Every timestamp and latency the core records reads the stopped clock."""
+    fake = SimpleNamespace(time=lambda: FROZEN, perf_counter=lambda: 0.0, strftime=time.strftime, localtime=time.localtime)
+    with mock.patch.object(client_mod, "time", fake), mock.patch.object(recorder_mod, "time", fake):
+        yield
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def main_with_answer(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*"0700-000-106", "enter")
+    await settle(pilot)
+
+
+async def confirm_dialog(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*"254700000101", "enter")
+    await settle(pilot)
+    await pilot.press("ctrl+o")
+    await settle(pilot)
+
+
+async def log_detail(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*"254700000101", "enter")
+    await settle(pilot)
+    await pilot.press("f6", "enter")
+    await settle(pilot)
+
+
+async def error_answer(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*"254799999008", "enter")
+    await settle(pilot)
+
+
+async def every_campaign(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*"254700000101", "ctrl+g")
+    await settle(pilot)
+
+
+async def help_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("f1")
+    await settle(pilot)
+
+
+SCENARIOS: dict[str, tuple[Scenario, dict[str, object]]] = {
+    "main": (main_with_answer, {}),
+    "confirm": (confirm_dialog, {"campaign": "Kenya Jokes SMS"}),
+    "log-detail": (log_detail, {}),
+    "error": (error_answer, {}),
+    "every-campaign": (every_campaign, {}),
+    "help": (help_screen, {}),
+}

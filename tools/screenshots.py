@@ -1,0 +1,44 @@
+"""Draw the README's screenshots: python tools/screenshots.py
+
+Each scenario of mobitui.tui.showcase runs against the in-process simulator
+with a stopped clock and is saved as SVG in screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = [(120, 36), (80, 24)]
+
+
+async def shoot(name: str, size: tuple[int, int]) -> Path:
+    from mobitui.tui import showcase
+
+    scenario, options = showcase.SCENARIOS[name]
+    app = showcase.frozen_app(**options)  # type: ignore[arg-type]
+    out = ROOT / "screenshots" / f"{name}-{size[0]}x{size[1]}.svg"
+    with showcase.frozen_clock():
+        async with app.run_test(size=size) as pilot:
+            await scenario(pilot)
+            app.save_screenshot(filename=out.name, path=str(out.parent))
+    return out
+
+
+def main() -> int:
+    os.environ["MOBITUI_DATA_DIR"] = tempfile.mkdtemp(prefix="mobitui-shots-")
+    os.environ["TZ"] = "UTC"
+    from mobitui.tui import showcase
+
+    for name in showcase.SCENARIOS:
+        for size in SIZES:
+            print(asyncio.run(shoot(name, size)).relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
