@@ -1,0 +1,90 @@
+"""Drive the real `mobitui --demo` in tmux, as an operator would."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"),
+]
+
+
+class Tmux:
+    def __init__(self, tmp: Path):
+        self.socket = f"mobitui-test-{uuid.uuid4().hex[:8]}"
+        self.tmp = tmp
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True).stdout
+
+    def start(self, command: str, width: int = 110, height: int = 32) -> None:
+        self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "t")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "t", *keys)
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} did not appear within {timeout} s; screen:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def tmux(tmp_path):
+    t = Tmux(tmp_path)
+    yield t
+    t.kill()
+
+
+def test_demo_lookup_unsubscribe_and_quit(tmux, tmp_path):
+    done = tmp_path / "exit-code"
+    env = " ".join(
+        f"{k}={shlex.quote(v)}"
+        for k, v in {
+            "MOBITUI_DATA_DIR": str(tmp_path / "data"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            "TERM": os.environ.get("TERM", "xterm-256color") if os.environ.get("TERM") not in (None, "dumb") else "xterm-256color",
+        }.items()
+    )
+    cmd = f"env {env} {shlex.quote(sys.executable)} -m mobitui --demo; echo $? > {shlex.quote(str(done))}; sleep 5"
+    tmux.start(f"sh -c {shlex.quote(cmd)}")
+    tmux.wait_for("DEMO")
+    tmux.wait_for("MSISDN")
+    tmux.keys("0700-000-101")
+    tmux.wait_for("254700000101")
+    tmux.keys("Enter")
+    screen = tmux.wait_for("ACTIVE")
+    assert "subscribed and being billed" in screen
+    tmux.keys("C-o")
+    screen = tmux.wait_for("Unsubscribe 254700000101?")
+    assert "Cancel" in screen and "PASSWORD" not in screen  # Kenya Tips: the signed API, no key in sight
+    tmux.keys("y")
+    screen = tmux.wait_for("UNSUB")
+    assert "unsubscribe accepted" in screen
+    tmux.keys("C-q")
+    deadline = time.monotonic() + 10
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert done.read_text().strip() == "0"
