@@ -19,6 +19,7 @@ class Runtime:
     config_path: Path | None
     demo: bool = False
     simulator: object | None = None  # SimulatorServer in demo mode
+    _socket: object | None = field(default=None, repr=False)  # bound, not yet served
     _key: secrets.KeyLookup | None = field(default=None, repr=False)
 
     @property
@@ -39,18 +40,42 @@ class Runtime:
     def open_journal(self) -> journal_mod.Journal:
         return journal_mod.Journal(self.journal_path)
 
+    def ensure_started(self) -> None:
+        """Serve the demo simulator on its bound socket (no-op otherwise)."""
+        if self._socket is None:
+            return
+        from mobitui.simulator.demo import DEMO_API_KEY
+        from mobitui.simulator.server import SimulatorServer
+
+        sock, self._socket = self._socket, None
+        self.simulator = SimulatorServer(self.config, DEMO_API_KEY, sock=sock).start()  # type: ignore[arg-type]
+
     def close(self) -> None:
         if self.simulator is not None:
             self.simulator.stop()  # type: ignore[attr-defined]
             self.simulator = None
+        if self._socket is not None:
+            self._socket.close()  # type: ignore[attr-defined]
+            self._socket = None
 
 
-def open_runtime(config_path: str | None, demo: bool) -> Runtime:
-    """Load the config (raises ConfigError), or start the demo simulator."""
+def open_runtime(config_path: str | None, demo: bool, start: bool = True) -> Runtime:
+    """Load the config (raises ConfigError), or set up the demo.
+
+    In demo mode the simulator's socket is bound at once (so its URL is known
+    and early requests queue), but the server itself starts in
+    :meth:`Runtime.ensure_started`, which the console calls after its first
+    frame; ``start=True`` does it here.
+    """
     if demo:
-        from mobitui.simulator.server import SimulatorServer
+        from mobitui.simulator.demo import demo_config
+        from mobitui.simulator.sockets import bind_socket, url_of
 
-        server = SimulatorServer.demo().start()
-        return Runtime(server.config, None, demo=True, simulator=server)
-    path, _ = config_mod.resolve_path(config_path)
-    return Runtime(config_mod.load(config_path), path)
+        sock = bind_socket("127.0.0.1", 0)
+        rt = Runtime(demo_config(url_of(sock)), None, demo=True, _socket=sock)
+    else:
+        path, _ = config_mod.resolve_path(config_path)
+        rt = Runtime(config_mod.load(config_path), path)
+    if start:
+        rt.ensure_started()
+    return rt

@@ -27,9 +27,8 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import Enum
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -41,96 +40,22 @@ from mobitui.core import errors
 from mobitui.core.bodies import Body, read_body
 from mobitui.core.config import Campaign, Config, Route
 from mobitui.core.recorder import Exchange, Recorder
+from mobitui.core.results import (  # noqa: F401  (re-exported: the client's vocabulary)
+    ANSWER_FIELDS,
+    STATES,
+    Operation,
+    Outcome,
+    PlannedRequest,
+    Result,
+)
 
-STATES = (
-    "active",
-    "inactive",
-    "nf",
-    "nfi",
-    "ping",
-    "onhold",
-    "blocked",
-    "reinvite",
-    "doi-onhold",
-    "doi-declined",
-    "suspended",
-    "investigate",
-    "unsub",
-)
-ANSWER_FIELDS = (
-    "authenticated",
-    "valid_msisdn",
-    "valid_campaign",
-    "campaign_status",
-    "campaign_name",
-    "campaign_service",
-    "state",
-    "error",
-    "reference",
-)
 RETRYABLE_HTTP = {429, 500, 502, 503, 504}
 
-
-class Operation(str, Enum):
-    STATUS = "status"
-    UNSUBSCRIBE = "unsubscribe"
-
-
-class Outcome(str, Enum):
-    OK = "ok"
-    FAILED = "failed"
-    UNKNOWN = "unknown"  # a mutating call that may or may not have been acted on
 
 
 def signature(account_id: str, campaign_id: str, msisdn: str) -> str:
     """MD5 of account_id + campaign_id + msisdn (the docs' worked example)."""
     return hashlib.md5(f"{account_id}{campaign_id}{msisdn}".encode()).hexdigest()
-
-
-@dataclass(slots=True)
-class Result:
-    msisdn: str
-    campaign_id: str
-    operation: Operation
-    route: Route
-    outcome: Outcome
-    state: str | None = None
-    http_status: int | None = None
-    reference: str | None = None
-    error: str | None = None
-    answer: dict[str, Any] = field(default_factory=dict)  # the answer's nine fields, as sent
-    exchanges: list[Exchange] = field(default_factory=list)
-    retry_after: float | None = None
-    transient: bool = False
-    checked_at: float = field(default_factory=lambda: time.time())
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.OK
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "msisdn": self.msisdn,
-            "campaign_id": self.campaign_id,
-            "operation": self.operation.value,
-            "route": self.route.value,
-            "ok": self.ok,
-            "outcome": self.outcome.value,
-            "state": self.state,
-            "http_status": self.http_status,
-            "reference": self.reference,
-            "error": self.error,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedRequest:
-    """A request as it will be sent, for the confirmation screen (redacted)."""
-
-    method: str
-    url: str
-    body: str
-    effect: str
 
 
 @dataclass(slots=True)

@@ -98,7 +98,7 @@ def http_status(status: int, reason: str = "") -> str:
             "(account_id + campaign_id + msisdn); check account_id in the config."
         )
     if status == 404:
-        return f"HTTP 404: the server has no such endpoint or campaign; check the base URL and campaign_id."
+        return "HTTP 404: the server has no such endpoint or campaign; check the base URL and campaign_id."
     if status == 429:
         return "HTTP 429: rate limited by the server."
     if status == 502 or status == 504:

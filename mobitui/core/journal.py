@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mobitui.core import paths
-from mobitui.core.client import Result
+from mobitui.core.results import Result
 from mobitui.core.config import Campaign
 
 ATTEMPTED = "attempted"

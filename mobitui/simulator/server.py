@@ -20,35 +20,13 @@ from mobitui.core.config import Config
 from mobitui.simulator.app import SimulatorApp, build_app
 from mobitui.simulator.demo import DEMO_API_KEY, demo_config
 from mobitui.simulator.options import SimOptions
+from mobitui.simulator.sockets import bind_socket, url_of
 from mobitui.simulator.state import SimState
 from mobitui.simulator.waits import Waits
 
 GRACEFUL_SHUTDOWN_SECONDS = 1  # backstop only: hangs and slow answers are released first
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
-
-
-def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A listening TCP socket; raises OSError (e.g. port in use) with the reason."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections
-    # only when the protocol says TCP; with 0, every keep-alive answer would
-    # wait 40 ms on Nagle and delayed ACKs.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(2048)
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class _Uvicorn(uvicorn.Server):

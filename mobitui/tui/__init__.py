@@ -15,7 +15,7 @@ def launch(args: argparse.Namespace) -> int:
         runtime = None
         problem: Exception | None = None
         try:
-            runtime = open_runtime(args.config, demo)
+            runtime = open_runtime(args.config, demo, start=False)
         except ConfigError as exc:
             problem = exc
         except OSError as exc:  # e.g. the demo simulator could not bind

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -21,11 +22,10 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from mobitui.core.client import Result
+from mobitui.core.results import Result
 from mobitui.core.config import Campaign, ConfigError, ConfigMissing
 from mobitui.core.recorder import Exchange, Recorder
 from mobitui.core.secrets import KeyLookup
-from mobitui.core.service import Service
 from mobitui.runtime import Runtime
 from mobitui.tui.memory import Memory
 from mobitui.tui.safe import plain
@@ -38,6 +38,9 @@ from mobitui.tui.widgets.everywhere import EverywhereTable
 from mobitui.tui.widgets.lookup import LookupBar
 from mobitui.tui.widgets.request_log import RequestLog
 from mobitui.tui.widgets.status import StatusPanel
+
+if TYPE_CHECKING:
+    from mobitui.core.service import Service
 
 
 def styles_dir() -> Path:
@@ -142,27 +145,53 @@ class MobituiApp(App[str]):
             self.theme = cfg.ui.theme
         except Exception:  # an unknown theme name must not stop the console
             self.notify(f"Unknown theme {cfg.ui.theme!r}; using the default.", severity="warning", markup=False)
-        recorder = Recorder(keep=cfg.ui.log_limit)
-        recorder.subscribe(self._on_exchange)
-        journal = self.runtime.open_journal()
-        if self._http is not None:
-            from mobitui.core.client import MobivateClient
-
-            client = MobivateClient(cfg, None, recorder=recorder, http=self._http)  # type: ignore[arg-type]
-            self.service = Service(cfg, client, journal, self.runtime.demo)
-        else:
-            self.service = Service.open(cfg, None, journal, recorder=recorder, demo=self.runtime.demo)
+        self._core_ready = asyncio.Event()
         self._select(self.campaign)
         self.query_one("#lookup", LookupBar).input.focus()
         if getattr(self, "_startup_notice", None):
             self.notify(self._startup_notice, severity="warning", markup=False)
-        self.find_key()
+        # The first frame comes first: the HTTP stack, the journal, the demo
+        # simulator and the keyring are brought up right after it, off the loop.
+        self.call_after_refresh(self.start_core)
+        self.call_after_refresh(self.find_key)
         if cfg.ui.refresh_interval > 0:
             self.set_interval(cfg.ui.refresh_interval, self._poll_status)
         self.set_interval(1.0, self._tick)
         self.on_resize()
-        if os.environ.get("MOBITUI_EXIT_AFTER_FIRST_FRAME"):  # bench/startup.py
-            self.call_after_refresh(self.exit, "quit")
+        report = os.environ.get("MOBITUI_STARTUP_REPORT")  # bench/startup.py
+        if report:
+            self.call_after_refresh(self._report_first_frame, report)
+
+    def _report_first_frame(self, path: str) -> None:
+        Path(path).write_text(f"{time.time():.6f}")
+        self.exit("quit")
+
+    @work(thread=True, exit_on_error=False, group="core", description="starting the core")
+    def start_core(self) -> None:
+        assert self.runtime is not None
+        from mobitui.core.client import MobivateClient, make_http_client
+        from mobitui.core.service import Service
+
+        cfg = self.config
+        self.runtime.ensure_started()
+        recorder = Recorder(keep=cfg.ui.log_limit)
+        recorder.subscribe(self._on_exchange)
+        http = self._http or make_http_client(cfg, concurrency=cfg.bulk.concurrency)
+        client = MobivateClient(cfg, None, recorder=recorder, http=http)  # type: ignore[arg-type]
+        service = Service(cfg, client, self.runtime.open_journal(), self.runtime.demo)
+        self.call_from_thread(self._core_started, service)
+
+    def _core_started(self, service: Service) -> None:
+        self.service = service
+        if self.key is not None and self.key.key:
+            service.client.set_api_key(self.key.key)
+        self._core_ready.set()
+
+    async def core(self) -> Service:
+        """The service, once started (a lookup typed in the first instant waits for it)."""
+        await self._core_ready.wait()
+        assert self.service is not None
+        return self.service
 
     def _show_problem(self) -> None:
         exc = self.problem
@@ -283,8 +312,8 @@ class MobituiApp(App[str]):
     async def run_status(self, campaign: Campaign, msisdn: str, generation: int, refresh: bool) -> None:
         panel = self.query_one("#status", StatusPanel)
         panel.show_loading(campaign, msisdn, refresh)
-        assert self.service is not None
-        result = await self.service.status(campaign, msisdn)
+        service = await self.core()
+        result = await service.status(campaign, msisdn)
         if generation != self._generation:
             return  # a newer lookup has started: this answer is stale
         panel.show(campaign, result)
@@ -320,8 +349,7 @@ class MobituiApp(App[str]):
     async def run_everywhere(self, msisdn: str) -> None:
         table = self.query_one("#everywhere", EverywhereTable)
         table.start(msisdn, self.config.campaigns)
-        assert self.service is not None
-        service = self.service
+        service = await self.core()
 
         async def one(c: Campaign) -> None:
             table.put(await service.status(c, msisdn))
@@ -335,7 +363,10 @@ class MobituiApp(App[str]):
         return True
 
     def action_unsubscribe(self) -> None:
-        if self.read_only or self.service is None:
+        if self.read_only:
+            return
+        if self.service is None:
+            self.notify("Still starting up; try again in a moment.", markup=False)
             return
         msisdn = self._number()
         if msisdn is None:
@@ -353,8 +384,8 @@ class MobituiApp(App[str]):
 
     @work(group="unsubscribe", exit_on_error=False, description="unsubscribe")
     async def run_unsubscribe(self, campaign: Campaign, msisdn: str) -> None:
-        assert self.service is not None
-        result = await self.service.unsubscribe(campaign, msisdn)
+        service = await self.core()
+        result = await service.unsubscribe(campaign, msisdn)
         self.query_one("#switcher", ContentSwitcher).current = "status"
         self.query_one("#status", StatusPanel).show_action(result)
         self._notify_result(result)

@@ -17,6 +17,7 @@ import httpx
 
 from mobitui.core import client as client_mod
 from mobitui.core import recorder as recorder_mod
+from mobitui.core import results as results_mod
 from mobitui.core.config import Config
 from mobitui.core.secrets import KeyLookup
 from mobitui.runtime import Runtime
@@ -51,7 +52,11 @@ def frozen_app(*, campaign: str | None = None, read_only: bool = False) -> Mobit
 def frozen_clock() -> Iterator[None]:
     """Every timestamp and latency the core records reads the stopped clock."""
     fake = SimpleNamespace(time=lambda: FROZEN, perf_counter=lambda: 0.0, strftime=time.strftime, localtime=time.localtime)
-    with mock.patch.object(client_mod, "time", fake), mock.patch.object(recorder_mod, "time", fake):
+    with (
+        mock.patch.object(client_mod, "time", fake),
+        mock.patch.object(recorder_mod, "time", fake),
+        mock.patch.object(results_mod, "time", fake),
+    ):
         yield
 
 

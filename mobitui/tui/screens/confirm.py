@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from mobitui.core.client import PlannedRequest
+from mobitui.core.results import PlannedRequest
 from mobitui.core.config import Campaign
 from mobitui.tui.safe import block, plain
 

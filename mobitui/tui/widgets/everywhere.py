@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from mobitui.core import states
-from mobitui.core.client import Result
+from mobitui.core.results import Result
 from mobitui.core.config import Campaign
 from mobitui.tui.safe import plain
 

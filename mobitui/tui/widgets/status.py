@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from mobitui.core import states
-from mobitui.core.client import Outcome, Result
+from mobitui.core.results import Outcome, Result
 from mobitui.core.config import Campaign
 from mobitui.tui.safe import plain
 
