@@ -85,7 +85,7 @@ Behaviour:
 Examples:
   {PROG} --demo
   {PROG} --demo --port 0 --latency-ms 200 --jitter-ms 100 --error-rate 0.05 --seed 7
-  {PROG} --config ~/.config/mobitui/config.toml      (API key from ${ENV_API_KEY})
+  {PROG} --config ~/.config/mobitui/config.toml      (key: ${ENV_API_KEY} or the keyring)
   {PROG} --list
 """
 
@@ -161,8 +161,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--api-key",
         metavar="KEY",
-        help=f"API key the gateway routes accept (default: ${ENV_API_KEY}, else the demo key with "
-        "--demo); visible to other local users in the process list, prefer the variable",
+        help=f"API key the gateway routes accept (default: the demo key with --demo, else the key "
+        f"the console would use: ${ENV_API_KEY}, then the keyring); visible to other local users "
+        "in the process list, prefer the variable",
     )
     what.add_argument(
         "--list",
@@ -215,13 +216,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def default_api_key(config: Config) -> str | None:
-    """Hook: the key to serve when --api-key is not given.
+def default_api_key(config: Config) -> tuple[str, str] | None:
+    """The key the console would use for this account, and where it came from."""
+    from mobitui.core import secrets
 
-    For now only ``$MOBITUI_API_KEY``; the keyring lookup will go here.
-    ``config`` is the account being served, for that lookup.
-    """
-    return os.environ.get(ENV_API_KEY) or None
+    found = secrets.lookup(config.account.account_id)
+    if not found.key:
+        return None
+    return found.key, f"from the {found.source}"
 
 
 def _is_loopback(host: str) -> bool:
@@ -313,16 +315,21 @@ def run(args: argparse.Namespace) -> int:
             config = demo_config(url_of(sock))
         else:
             config = load(args.config)
+        # The demo always serves the demo key: a production key that happens to
+        # be in the environment must not end up in a demo.
         if args.api_key:
             key, key_source = args.api_key, "from --api-key"
-        elif (env_key := default_api_key(config)) is not None:
-            key, key_source = env_key, f"from ${ENV_API_KEY}"
         elif args.demo:
             key, key_source = DEMO_API_KEY, f"the demo key {DEMO_API_KEY!r}"
+        elif (found := default_api_key(config)) is not None:
+            key, key_source = found
         else:
             if sock:
                 sock.close()
-            return _fail(f"no API key to serve: give --api-key, set ${ENV_API_KEY}, or use --demo")
+            return _fail(
+                f"no API key to serve: give --api-key, set ${ENV_API_KEY}, store one with "
+                "`mobitui auth set`, or use --demo"
+            )
         sock = sock or bind_socket(args.host, args.port)
     except ConfigError as exc:
         return _fail(str(exc))
