@@ -83,9 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     auth = sub.add_parser("auth", help="manage the API key in the system keyring")
     _common(auth, top=False)
     auth_sub = auth.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
-    auth_sub.add_parser("set", help="store the key (prompted without echo, or read from stdin)")
-    auth_sub.add_parser("status", help="where the key comes from, masked, and the keyring backend")
-    auth_sub.add_parser("delete", help="remove the key from the keyring")
+    for action, helptext in (
+        ("set", "store the key (prompted without echo, or read from stdin)"),
+        ("status", "where the key comes from, masked, and the keyring backend"),
+        ("delete", "remove the key from the keyring"),
+    ):
+        _common(auth_sub.add_parser(action, help=helptext), top=False)
 
     hist = sub.add_parser("history", help="the journal of one number, newest first")
     _common(hist, top=False)

@@ -1,0 +1,190 @@
+"""The headless CLI as a script would use it: real processes, the simulator, a test keyring."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from mobitui.core import secrets
+from mobitui.simulator.demo import DEMO_API_KEY, demo_toml
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = {"msisdn", "campaign_id", "operation", "route", "ok", "state", "http_status", "reference", "error"}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("MOBITUI_", "PYTHON_KEYRING"))}
+    e.update(
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        MOBITUI_DATA_DIR=str(tmp_path / "mobitui-data"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+        PYTHON_KEYRING_BACKEND="support.keyrings.FileKeyring",
+        MOBITUI_TEST_KEYRING=str(tmp_path / "keyring.json"),
+    )
+    return e
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, simulator) -> Path:  # type: ignore[no-untyped-def]
+    p = tmp_path / "mobitui.toml"
+    p.write_text(demo_toml(simulator.base_url))
+    return p
+
+
+def mobitui(env: dict[str, str], *args: str, stdin: str | None = None, extra: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "mobitui", *args],
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        env={**env, **(extra or {})},
+        timeout=60,
+    )
+
+
+def test_status_json_one_object_per_number_and_invalid_lines_exit_1(env, config_file, simulator):
+    r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--json",
+                "254700000101", "0700-000-106", "not-a-number")
+    assert r.returncode == 1
+    assert "input line 3" in r.stderr and "not a phone number" in r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["state"] for row in rows] == ["active", "onhold"]
+    assert all(KEYS <= set(row) for row in rows)
+    assert rows[1]["msisdn"] == "254700000106" and rows[1]["ok"] is True
+
+
+def test_status_table_and_exit_0_from_a_file_on_stdin(env, config_file, simulator):
+    r = mobitui(env, "status", "--config", str(config_file), "--campaign", "c0a001".rjust(32, "0").replace(
+        "0" * 26 + "c0a001", "de000000000000000000000000c0a001"), "--file", "-",
+        stdin="254700000101\n254700000107;254700000113\n")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["MSISDN", "OPERATION", "ROUTE", "OK", "STATE", "HTTP", "REFERENCE", "ERROR"]
+    assert [line.split()[4] for line in lines[1:]] == ["active", "blocked", "unsub"]
+
+
+def test_unsubscribe_without_yes_off_a_terminal_refuses_and_sends_nothing(env, config_file, simulator):
+    r = mobitui(env, "unsubscribe", "--config", str(config_file), "--campaign", "Kenya Tips", "254700000101")
+    assert r.returncode == 2
+    assert "--yes" in r.stderr and "nothing was sent" in r.stderr
+    assert simulator.sim.requests == []
+
+
+def test_unsubscribe_with_yes_on_each_route(env, config_file, simulator):
+    for campaign in ("Kenya Tips", "Kenya Jokes SMS", "Kenya Web Opt-In"):
+        r = mobitui(env, "unsubscribe", "--config", str(config_file), "--campaign", campaign, "--yes", "--json",
+                    "254700000101", extra={"MOBITUI_API_KEY": DEMO_API_KEY})
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(r.stdout)["ok"] is True
+    ops = [q["operation"] for q in simulator.sim.requests]
+    assert ops == ["unsubscribe", "mt-stop", "doi-stop"]
+
+
+def test_usage_and_config_errors_exit_2_without_traceback(env, config_file, tmp_path):
+    r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Nope", "254700000101")
+    assert r.returncode == 2 and "no campaign named" in r.stderr and "Kenya Tips" in r.stderr
+    r = mobitui(env, "status", "--campaign", "x", "254700000101")
+    assert r.returncode == 2 and "config-example" in r.stderr and "--demo" in r.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[account]\naccount_id = 'zz'\n")
+    r = mobitui(env, "status", "--config", str(bad), "--campaign", "x", "1")
+    assert r.returncode == 2 and str(bad) in r.stderr and "account.account_id" in r.stderr
+    for out in (r.stdout, r.stderr):
+        assert "Traceback" not in out
+
+
+def test_auth_set_status_delete_with_a_keyring(env, config_file):
+    r = mobitui(env, "auth", "set", "--config", str(config_file), stdin="k3y-for-the-auth-test-0001\n")
+    assert r.returncode == 0, r.stderr
+    assert "FileKeyring" in r.stdout and "k3y-for-the-auth-test-0001" not in r.stdout
+    r = mobitui(env, "auth", "status", "--config", str(config_file))
+    assert r.returncode == 0
+    assert "source:   keyring" in r.stdout and "0001 (26 characters)" in r.stdout
+    assert "k3y-for-the-auth-test-0001" not in r.stdout
+    r = mobitui(env, "auth", "delete", "--config", str(config_file))
+    assert r.returncode == 0 and "Deleted" in r.stdout
+    r = mobitui(env, "auth", "status", "--config", str(config_file))
+    assert r.returncode == 1 and "auth set" in r.stdout
+
+
+def test_auth_with_no_keyring_backend_says_how_out(env, config_file):
+    no = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    r = mobitui(env, "auth", "status", "--config", str(config_file), extra=no)
+    assert r.returncode == 1
+    assert "No usable keyring backend" in r.stdout and "MOBITUI_API_KEY" in r.stdout
+    r = mobitui(env, "auth", "set", "--config", str(config_file), stdin="abc-def-ghi-jkl\n", extra=no)
+    assert r.returncode == 2 and "No usable keyring backend" in r.stderr
+    assert not list(Path(env["XDG_DATA_HOME"]).rglob("*")), "nothing may fall back to a file"
+
+
+def test_keyring_that_hangs_or_fails_is_reported_not_waited_for(monkeypatch):
+    import keyring
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from support.keyrings import BrokenKeyring, HangingKeyring
+
+    monkeypatch.setattr(keyring, "get_keyring", lambda: HangingKeyring())
+    got = secrets.lookup("a" * 32, timeout=0.3)
+    assert got.key is None and "did not answer within 0.3 s" in got.problem
+    monkeypatch.setattr(keyring, "get_keyring", lambda: BrokenKeyring())
+    got = secrets.lookup("a" * 32, timeout=2)
+    assert got.key is None and "refused" in got.problem and "MOBITUI_API_KEY" in got.problem
+
+
+def test_history_newest_first(env, config_file, simulator):
+    mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "254700000101")
+    mobitui(env, "unsubscribe", "--config", str(config_file), "--campaign", "Kenya Tips", "--yes", "254700000101")
+    r = mobitui(env, "history", "--config", str(config_file), "+254 700 000 101", "--json")
+    assert r.returncode == 0
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["operation"] for row in rows] == ["unsubscribe", "status"]
+    assert rows[0]["outcome"] == "ok" and rows[0]["os_user"]
+    r = mobitui(env, "history", "--config", str(config_file), "254700000101")
+    assert "unsubscribe" in r.stdout.splitlines()[1]
+
+
+def test_the_api_key_appears_nowhere(env, config_file, simulator, tmp_path):
+    """A distinctive key through every command; then every output and every file is searched."""
+    key = "S3cret+Key/With=Odd&Chars-9f8e7d6c5b4a"
+    simulator.sim.api_key = key  # the simulator accepts this key now
+    spellings = {key, quote(key, safe=""), quote_plus(key), quote(key)}
+    with_key = {"MOBITUI_API_KEY": key}
+    outputs = []
+    c = str(config_file)
+    for args in (
+        ("status", "--config", c, "--campaign", "Kenya Tips", "254700000101", "254799999014"),
+        ("unsubscribe", "--config", c, "--campaign", "Kenya Jokes SMS", "--yes", "254700000101", "254799999014"),
+        ("unsubscribe", "--config", c, "--campaign", "Kenya Web Opt-In", "--yes", "--json", "254700000102",
+         "254799999015", "254799999016"),
+        ("unsubscribe", "--config", c, "--campaign", "Kenya Jokes SMS", "--yes", "254799999003"),
+        ("history", "--config", c, "254700000101", "--json"),
+        ("history", "--config", c, "254799999014"),
+        ("auth", "status", "--config", c),
+        ("--help",),
+        ("status", "--help"),
+        ("simulator", "--help"),
+    ):
+        r = mobitui(env, *args, extra=with_key)
+        assert "Traceback" not in r.stderr, r.stderr
+        outputs.append(r.stdout + r.stderr)
+    r = mobitui(env, "auth", "set", "--config", c, stdin=key + "\n")
+    outputs.append(r.stdout + r.stderr)
+    blob = "\n".join(outputs)
+    assert "stop-sent" in blob  # the calls really ran
+    for s in spellings:
+        assert s not in blob
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "keyring.json"]
+    assert any(p.name.startswith("journal.sqlite3") for p in files)
+    for p in files:
+        data = p.read_bytes()
+        for s in spellings:
+            assert s.encode() not in data, p
