@@ -199,6 +199,7 @@ async def test_log_detail_view(sim_config, simulator):
     async with app.run_test(size=(120, 36)) as pilot:
         await lookup(app, pilot, ACTIVE)
         log = app.query_one(RequestLog)
+        await pilot.pause(0.3)  # the log adds rows in batches
         assert log.row_count == 1
         await pilot.press("f6", "enter")
         await pilot.pause()

@@ -152,6 +152,26 @@ def make_http_client(config: Config, *, concurrency: int = 50) -> httpx.AsyncCli
     )
 
 
+def unsubscribe_effect(campaign: Campaign) -> str:
+    """What unsubscribing does on this campaign's route, in plain words."""
+    if campaign.unsubscribe_via is Route.MT_STOP:
+        return (
+            f"An SMS '{campaign.stop_message}' is sent to the subscriber from "
+            f"{campaign.shortcode} via {campaign.provider}, marked +STOP / CLASS=PAUSE, "
+            "which ends the subscription."
+        )
+    if campaign.unsubscribe_via is Route.DOI:
+        return (
+            f"A Web Opt-In stop (stop=1) for keyword {campaign.keyword} from "
+            f"{campaign.shortcode} is sent to the network; billing stops once the "
+            "network confirms."
+        )
+    return (
+        f"The Subscription API unsubscribes the number from campaign "
+        f"{campaign.name}; no SMS is sent by mobitui."
+    )
+
+
 class MobivateClient:
     """Async client for one account. Use as ``async with MobivateClient(...)``."""
 
@@ -350,23 +370,7 @@ class MobivateClient:
         return f"{self.config.endpoints.doi_host}/api/doi/{account}/{q(key)}/?{query}"
 
     def effect(self, campaign: Campaign) -> str:
-        """What unsubscribing does on this campaign's route, in plain words."""
-        if campaign.unsubscribe_via is Route.MT_STOP:
-            return (
-                f"An SMS '{campaign.stop_message}' is sent to the subscriber from "
-                f"{campaign.shortcode} via {campaign.provider}, marked +STOP / CLASS=PAUSE, "
-                "which ends the subscription."
-            )
-        if campaign.unsubscribe_via is Route.DOI:
-            return (
-                f"A Web Opt-In stop (stop=1) for keyword {campaign.keyword} from "
-                f"{campaign.shortcode} is sent to the network; billing stops once the "
-                "network confirms."
-            )
-        return (
-            f"The Subscription API unsubscribes the number from campaign "
-            f"{campaign.name}; no SMS is sent by mobitui."
-        )
+        return unsubscribe_effect(campaign)
 
     def plan_unsubscribe(self, campaign: Campaign, msisdn: str, reference: str = "mobitui") -> PlannedRequest:
         key = self._api_key or "<no key>"

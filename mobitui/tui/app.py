@@ -66,6 +66,7 @@ class MobituiApp(App[str]):
         Binding("ctrl+o", "unsubscribe", "Unsubscribe", id="unsubscribe"),
         Binding("ctrl+f", "filter", "Campaigns", id="filter"),
         Binding("ctrl+l", "toggle_log", "Log", id="toggle_log"),
+        Binding("ctrl+n", "bulk", "Bulk", id="bulk"),
         Binding("f6", "focus_log", "Focus log", show=False, id="focus_log"),
         Binding("escape", "focus_lookup", "Back to lookup", show=False, id="focus_lookup"),
     ]
@@ -131,7 +132,8 @@ class MobituiApp(App[str]):
                 with ContentSwitcher(initial="status", id="switcher"):
                     yield StatusPanel(self.clock, self.config.states, id="status")
                     yield EverywhereTable(id="everywhere")
-        yield RequestLog(self.config.ui.log_limit, id="log")
+        self.request_log = RequestLog(self.config.ui.log_limit, id="log")
+        yield self.request_log
         yield Footer()
 
     def on_mount(self) -> None:
@@ -186,6 +188,7 @@ class MobituiApp(App[str]):
         if self.key is not None and self.key.key:
             service.client.set_api_key(self.key.key)
         self._core_ready.set()
+        self._tell_about_interrupted_jobs(service)
 
     async def core(self) -> Service:
         """The service, once started (a lookup typed in the first instant waits for it)."""
@@ -357,9 +360,17 @@ class MobituiApp(App[str]):
         await asyncio.gather(*(one(c) for c in self.config.campaigns))
 
     # -- unsubscribe ---------------------------------------------------------------
+    MAIN_SCREEN_ACTIONS = frozenset(
+        {"refresh", "everywhere", "unsubscribe", "filter", "toggle_log", "focus_log", "focus_lookup", "bulk"}
+    )
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unsubscribe" and getattr(self, "read_only", False):
             return False
+        if action in self.MAIN_SCREEN_ACTIONS and (
+            self.runtime is None or len(self.screen_stack) > 1
+        ):
+            return False  # these act on the main screen's widgets, not on a dialog or the bulk screen
         return True
 
     def action_unsubscribe(self) -> None:
@@ -403,9 +414,29 @@ class MobituiApp(App[str]):
                 timeout=15,
             )
 
+    # -- bulk ------------------------------------------------------------------------
+    def action_bulk(self) -> None:
+        from mobitui.tui.screens.bulk import BulkScreen
+
+        self.push_screen(BulkScreen(self.campaign, self.core, self.read_only))
+
+    def _tell_about_interrupted_jobs(self, service: Service) -> None:
+        from mobitui.core.jobs import JobStore
+
+        jobs = JobStore(service.journal).interrupted_jobs()
+        if jobs:
+            ids = ", ".join(str(j.id) for j in jobs[:5])
+            self.notify(
+                f"Interrupted bulk job(s) {ids}: open Bulk (ctrl+n) in the job's campaign and press F5, "
+                "or run `mobitui resume JOB`. Nothing done is sent again.",
+                severity="warning",
+                markup=False,
+                timeout=30,
+            )
+
     # -- request log ---------------------------------------------------------------
     def _on_exchange(self, exchange: Exchange) -> None:
-        self.query_one("#log", RequestLog).add_exchange(exchange)
+        self.request_log.queue(exchange)  # on the main screen, whichever screen is shown
 
     @on(RequestLog.Open)
     def _open_exchange(self, event: RequestLog.Open) -> None:
@@ -482,6 +513,7 @@ class MobituiApp(App[str]):
             yield SystemCommand(
                 "Unsubscribe the number", "After a confirmation, via the campaign's route", self.action_unsubscribe
             )
+        yield SystemCommand("Bulk: paste numbers", "Check or unsubscribe many numbers at once", self.action_bulk)
         yield SystemCommand("Toggle the request log", "Show or hide the raw exchanges", self.action_toggle_log)
         yield SystemCommand("Focus the request log", "Select an exchange to see it in full", self.action_focus_log)
         yield SystemCommand("Filter campaigns", "Type to narrow the campaign list", self.action_filter)

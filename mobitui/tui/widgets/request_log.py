@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 
 from rich.text import Text
@@ -33,6 +34,7 @@ class RequestLog(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kw)  # type: ignore[arg-type]
         self.limit = limit
         self.exchanges: dict[str, Exchange] = {}
+        self._pending: deque[Exchange] = deque(maxlen=limit)
 
     def on_mount(self) -> None:
         self.border_title = "Request log"
@@ -42,6 +44,24 @@ class RequestLog(DataTable[Text]):
         self.add_column("ms", key="ms")
         self.add_column("URL (redacted)", key="url")
         self.add_column("error", key="error")
+        self.set_interval(0.2, self.flush)
+
+    def queue(self, ex: Exchange) -> None:
+        """Called for every exchange; rows are added in batches by :meth:`flush`,
+        so a bulk run of thousands of requests costs the UI one update per tick."""
+        self._pending.append(ex)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        batch = list(self._pending)
+        self._pending.clear()
+        if len(batch) >= self.limit:
+            self.clear()
+            self.exchanges.clear()
+            batch = batch[-self.limit :]
+        for ex in batch:
+            self.add_exchange(ex)
 
     def add_exchange(self, ex: Exchange) -> None:
         key = str(ex.id)

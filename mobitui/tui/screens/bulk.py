@@ -1,0 +1,437 @@
+"""Bulk work: paste numbers, check them all, unsubscribe a selection, export.
+
+The paste is parsed in a worker thread (100,000 lines never block the keys),
+the job runs in the core's bulk engine, and the table shows at most
+``SHOWN`` rows of the current filter: the journal holds every result, the
+export writes them all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Static, TextArea
+
+from mobitui.core import paste, states
+from mobitui.core.config import Campaign
+from mobitui.core.results import Operation, Outcome, Result
+from mobitui.tui.safe import plain
+from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
+
+if TYPE_CHECKING:
+    from mobitui.core.bulk import BulkJob, Event
+    from mobitui.core.service import Service
+
+SHOWN = 2000
+FILTERS = ["all", "usable", "rejected", "active", "not active", "failed", "unknown"]
+
+
+class Row:
+    """One pasted entry and what became of it."""
+
+    __slots__ = ("index", "entry", "result", "marked")
+
+    def __init__(self, index: int, entry: paste.Entry) -> None:
+        self.index = index
+        self.entry = entry
+        self.result: Result | None = None
+        self.marked = False
+
+    def matches(self, f: str) -> bool:
+        r = self.result
+        if f == "all":
+            return True
+        if f == "usable":
+            return self.entry.usable
+        if f == "rejected":
+            return not self.entry.usable
+        if f == "active":
+            return r is not None and r.ok and r.state == "active"
+        if f == "not active":
+            return r is not None and r.ok and r.state != "active"
+        if f == "failed":
+            return r is not None and r.outcome is Outcome.FAILED
+        if f == "unknown":
+            return r is not None and r.outcome is Outcome.UNKNOWN
+        return True
+
+
+class ExportPrompt(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="export_cancel")]
+
+    def __init__(self, default: str) -> None:
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(Text("Export the job's results: .csv or .jsonl", "bold"))
+            yield Input(value=self.default, id="export-path")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _done(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class BulkScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+r", "check", "Check all", id="bulk_check"),
+        Binding("ctrl+o", "unsubscribe", "Unsubscribe…", id="bulk_unsubscribe"),
+        Binding("ctrl+t", "cycle_filter", "Filter", id="bulk_filter"),
+        Binding("ctrl+s", "export", "Export", id="bulk_export"),
+        Binding("f5", "resume", "Resume job", id="bulk_resume"),
+        Binding("y", "copy_numbers", "Copy numbers", id="bulk_copy"),
+        Binding("escape", "escape", "Cancel run / back", id="bulk_escape"),
+    ]
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        core: Callable[[], Awaitable[Service]],
+        read_only: bool,
+    ) -> None:
+        super().__init__()
+        self.campaign = campaign
+        self.core = core
+        self.read_only = read_only
+        self.rows: list[Row] = []
+        self.by_msisdn: dict[str, Row] = {}
+        self.filter = "all"
+        self.job: BulkJob | None = None
+        self.job_id: int | None = None
+        self._parse_generation = 0
+        self._dirty: set[str] = set()
+        self.interrupted: list[int] = []
+        self._drawn_stats = self._drawn_rows = 0.0
+
+    def compose(self) -> ComposeResult:
+        c = self.campaign
+        yield Static(
+            Text.assemble(("Bulk  ", "bold"), (c.name, "bold"), f"  via {c.unsubscribe_via.label}  ",
+                          ("paste numbers on the left: one per line, or separated by , ; or tabs", "dim")),
+            id="bulk-title",
+        )
+        with Horizontal(id="bulk-main"):
+            yield TextArea(id="paste", soft_wrap=False, show_line_numbers=True)
+            with Vertical(id="bulk-right"):
+                yield Static(id="paste-summary")
+                yield ProgressBar(id="bulk-progress", show_eta=False)
+                yield Static(id="bulk-stats")
+                yield DataTable(id="bulk-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#bulk-table", DataTable)
+        for label in ("mark", "line", "as pasted", "msisdn", "verdict", "state", "outcome", "error"):
+            table.add_column(label, key=label)
+        self.query_one("#paste", TextArea).border_title = "Paste"
+        self.query_one("#bulk-progress").display = False
+        self._summary()
+        self.query_one("#paste", TextArea).focus()
+        self.find_interrupted()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "unsubscribe" and self.read_only:
+            return False
+        if action == "resume" and not self.interrupted:
+            return False
+        return True
+
+    # -- parsing -----------------------------------------------------------------
+    @on(TextArea.Changed, "#paste")
+    def _pasted(self) -> None:
+        self._parse_generation += 1
+        generation = self._parse_generation
+        self.set_timer(0.25, lambda: self._parse_if_current(generation))
+
+    def _parse_if_current(self, generation: int) -> None:
+        if generation == self._parse_generation and self.job is None:
+            self.parse_paste(self.query_one("#paste", TextArea).text, generation)
+
+    @work(thread=True, exclusive=True, group="bulk-parse", exit_on_error=False, description="parsing the paste")
+    def parse_paste(self, text: str, generation: int) -> None:
+        entries = paste.parse(text.splitlines(), self.campaign.country)
+        self.app.call_from_thread(self._parsed, entries, generation)
+
+    def _parsed(self, entries: list[paste.Entry], generation: int) -> None:
+        if generation != self._parse_generation:
+            return
+        self.rows = [Row(i, e) for i, e in enumerate(entries)]
+        self.by_msisdn = {r.entry.msisdn: r for r in self.rows if r.entry.usable and r.entry.msisdn}
+        self.job_id = None
+        self._summary()
+        self._fill()
+
+    # -- the table ---------------------------------------------------------------
+    def _cells(self, row: Row) -> list[Text]:
+        e, r = row.entry, row.result
+        verdict_style = {"ok": "green", "warning": "yellow", "invalid": "red", "duplicate": "dim"}[e.verdict]
+        state = outcome = error = Text("")
+        if r is not None:
+            m = states.meaning(r.state) if r.ok else None
+            state = plain(r.state or "", 30, "bold green" if m is states.Meaning.BILLING else "")
+            outcome = Text(r.outcome.value, {"ok": "green", "failed": "red", "unknown": "bold yellow"}[r.outcome.value])
+            error = plain(r.error or "", 160, "red")
+        return [
+            Text("●" if row.marked else ""),
+            Text(str(e.line)),
+            plain(e.raw, 30),
+            Text(e.msisdn or ""),
+            plain(e.reason if e.verdict != "ok" else "ok", 28, verdict_style),
+            state,
+            outcome,
+            error,
+        ]
+
+    def _fill(self) -> None:
+        table = self.query_one("#bulk-table", DataTable)
+        table.clear()
+        shown = 0
+        for i, row in enumerate(self.rows):
+            if row.matches(self.filter):
+                table.add_row(*self._cells(row), key=str(i))
+                shown += 1
+                if shown >= SHOWN:
+                    break
+        total = sum(1 for r in self.rows if r.matches(self.filter))
+        more = f" (first {SHOWN} shown; the export has all)" if total > SHOWN else ""
+        table.border_title = f"filter: {self.filter} · {total} rows{more}"
+
+    def _refresh_rows(self) -> None:
+        """Apply results that arrived since the last progress tick to the visible rows."""
+        if not self._dirty:
+            return
+        table = self.query_one("#bulk-table", DataTable)
+        for msisdn in self._dirty:
+            row = self.by_msisdn.get(msisdn)
+            if row is None:
+                continue
+            key = str(row.index)
+            if key in table.rows:
+                for column, cell in zip(("state", "outcome", "error"), self._cells(row)[5:]):
+                    table.update_cell(key, column, cell)
+        self._dirty.clear()
+
+    def _summary(self) -> None:
+        c = paste.counts(r.entry for r in self.rows)
+        usable = sum(1 for r in self.rows if r.entry.usable)
+        t = Text()
+        t.append(f"{len(self.rows)} entries: ", "bold")
+        t.append(f"{usable} to send", "bold green")
+        t.append(f" · {c['ok']} ok · {c['warning']} warnings · ")
+        t.append(f"{c['invalid']} invalid", "red" if c["invalid"] else "")
+        t.append(f" · {c['duplicate']} duplicates")
+        t.append("    ctrl+r checks them all", "dim")
+        self.query_one("#paste-summary", Static).update(t)
+
+    @on(DataTable.RowSelected, "#bulk-table")
+    def _toggle_mark(self, event: DataTable.RowSelected) -> None:
+        row = self.rows[int(str(event.row_key.value))]
+        if not row.entry.usable:
+            return
+        row.marked = not row.marked
+        event.data_table.update_cell(event.row_key, "mark", Text("●" if row.marked else ""))
+
+    def action_cycle_filter(self) -> None:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self._fill()
+
+    # -- running -----------------------------------------------------------------
+    def _usable(self) -> list[Row]:
+        return [r for r in self.rows if r.entry.usable]
+
+    def action_check(self) -> None:
+        if self.job is not None:
+            self.notify("A job is running; Esc cancels it.", markup=False)
+            return
+        if not self._usable():
+            self.notify("Nothing to check: paste numbers first.", markup=False)
+            return
+        for r in self.rows:
+            r.result = None
+        self._fill()
+        self.start_job(Operation.STATUS, [r.entry for r in self.rows], None)
+
+    def action_unsubscribe(self) -> None:
+        if self.read_only or self.job is not None:
+            return
+        marked = [r for r in self.rows if r.marked and r.entry.usable]
+        if marked:
+            chosen, which = marked, "the marked ones"
+        else:
+            chosen = [r for r in self.rows if r.result is not None and r.result.ok and r.result.state == "active"]
+            which = "every number the last check found active"
+        if not chosen:
+            self.notify("Nothing selected: check first (ctrl+r), or mark rows with Enter.", markup=False)
+            return
+        from mobitui.core.client import unsubscribe_effect
+
+        effect = unsubscribe_effect(self.campaign)
+        numbers = [r.entry.msisdn for r in chosen if r.entry.msisdn]
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.start_job(Operation.UNSUBSCRIBE, numbers, which)
+            else:
+                self.notify("Cancelled: nothing was sent.", markup=False)
+
+        self.app.push_screen(BulkUnsubscribeConfirm(self.campaign, len(numbers), effect, which), answered)
+
+    @work(exclusive=True, group="bulk-run", exit_on_error=False, description="bulk job")
+    async def start_job(self, operation: Operation, numbers: list[paste.Entry] | list[str], which: str | None,
+                        resume_id: int | None = None) -> None:
+        from mobitui.core.bulk import BulkJob
+
+        service = await self.core()
+        if resume_id is not None:
+            job = BulkJob.resume(service, resume_id, on_event=self._on_event)
+        else:
+            job = BulkJob.create(service, self.campaign, numbers, operation, source="console paste",
+                                 on_event=self._on_event)
+        self.job, self.job_id = job, job.job_id
+        bar = self.query_one("#bulk-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=max(1, job.info.total), progress=0)
+        self.query_one("#paste", TextArea).read_only = True
+        try:
+            await job.run()
+        finally:
+            self.job = None
+            self.query_one("#paste", TextArea).read_only = False
+            self._refresh_rows()
+            self._fill()
+
+    def _on_event(self, event: Event) -> None:
+        from mobitui.core.bulk import Finished, ItemResult, Paused, Progress
+
+        if isinstance(event, ItemResult):
+            row = self.by_msisdn.get(event.msisdn)
+            if row is not None:
+                row.result = event.result
+                self._dirty.add(event.msisdn)
+        elif isinstance(event, Progress):
+            # Drawing the table is the costly part (tens of ms): rows at most once a
+            # second, the counters four times a second, so the keys stay responsive.
+            now = time.monotonic()
+            if now - self._drawn_stats >= 0.25:
+                self._drawn_stats = now
+                self._show_progress(event)
+            if now - self._drawn_rows >= 1.0:
+                self._drawn_rows = now
+                self._refresh_rows()
+        elif isinstance(event, Paused):
+            self.notify(f"Server asked to slow down: pausing {event.seconds:g} s ({event.reason}).",
+                        severity="warning", markup=False)
+        elif isinstance(event, Finished):
+            p = event.progress
+            self._show_progress(p)
+            self.notify(
+                f"Job {event.job_id} {event.state.value}: {p.done} done, {p.unknown} unknown, "
+                f"{p.outcomes.get('failed', 0)} failed.",
+                markup=False,
+                timeout=10,
+            )
+
+    def _show_progress(self, p: object) -> None:
+        from mobitui.core.bulk import Progress
+
+        assert isinstance(p, Progress)
+        self.query_one("#bulk-progress", ProgressBar).update(total=max(1, p.total), progress=p.done + p.unknown)
+        t = Text()
+        t.append(f"{p.operation.value}: {p.done + p.unknown}/{p.total}", "bold")
+        t.append(f" · {p.rate:.0f}/s")
+        if p.eta is not None and p.left:
+            t.append(f" · ETA {p.eta:.0f} s")
+        t.append(f" · in flight {p.in_flight}")
+        if p.paused_for:
+            t.append(f" · paused {p.paused_for:.0f} s", "yellow")
+        if p.cancelling:
+            t.append(" · cancelling: in-flight requests finish", "bold yellow")
+        t.append("\n")
+        for state, n in sorted(p.states.items(), key=lambda kv: -kv[1]):
+            t.append_text(plain(state, 20, "bold green" if state == "active" else "bold"))
+            t.append(f" {n}  ")
+        failed = p.outcomes.get("failed", 0)
+        if failed:
+            t.append(f"failed {failed}  ", "red")
+        if p.unknown:
+            t.append(f"unknown {p.unknown}", "bold yellow")
+        self.query_one("#bulk-stats", Static).update(t)
+
+    def action_escape(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.notify("Cancelling: no new requests; those in flight finish and are recorded.", markup=False)
+        else:
+            self.dismiss(None)
+
+    # -- export, copy, resume ---------------------------------------------------------
+    def action_export(self) -> None:
+        if self.job_id is None:
+            self.notify("Nothing to export yet: run a check first.", markup=False)
+            return
+        default = str(Path.home() / f"mobitui-job-{self.job_id}-{time.strftime('%Y%m%d-%H%M')}.csv")
+        self.app.push_screen(ExportPrompt(default), self._export_to)
+
+    def _export_to(self, path: str | None) -> None:
+        if path:
+            self.write_export(path)
+
+    @work(thread=True, exit_on_error=False, group="bulk-export", description="export")
+    def write_export(self, path: str) -> None:
+        from mobitui.core import export
+        from mobitui.core.jobs import JobStore
+
+        assert self.job_id is not None
+        service = self.app.service  # type: ignore[attr-defined]
+        try:
+            n = export.export(JobStore(service.journal), self.job_id, Path(path).expanduser())
+        except (OSError, ValueError) as exc:
+            self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.notify, f"Exported {n} rows to {path}", markup=False)
+
+    def action_copy_numbers(self) -> None:
+        numbers = [r.entry.msisdn for r in self.rows if r.matches(self.filter) and r.entry.msisdn]
+        self.app.copy_to_clipboard("\n".join(numbers))
+        self.notify(f"Copied {len(numbers)} numbers ({self.filter}) to the clipboard (OSC 52).", markup=False)
+
+    @work(exclusive=True, group="bulk-jobs", exit_on_error=False, description="looking for interrupted jobs")
+    async def find_interrupted(self) -> None:
+        from mobitui.core.jobs import JobStore
+
+        service = await self.core()
+        jobs = JobStore(service.journal).interrupted_jobs()
+        self.interrupted = [j.id for j in jobs if j.campaign_id == self.campaign.campaign_id]
+        self.refresh_bindings()
+        if self.interrupted:
+            j = next(j for j in jobs if j.id == self.interrupted[0])
+            self.notify(
+                f"Job {j.id} ({j.operation.value}, {j.total} numbers) was interrupted. "
+                "F5 resumes it: numbers done are not sent again; those in flight are re-checked first.",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
+
+    def action_resume(self) -> None:
+        if self.job is not None or not self.interrupted:
+            return
+        job_id = self.interrupted.pop(0)
+        self.refresh_bindings()
+        self.start_job(Operation.STATUS, [], None, resume_id=job_id)

@@ -1,0 +1,106 @@
+"""Pilot tests of the bulk screen against the simulator."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static, TextArea
+
+from mobitui.tui.screens.bulk import BulkScreen
+from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
+
+from test_console import make_app, with_ui
+
+PASTE = "\n".join(
+    [
+        "254700000101",  # active
+        "+254 700 000 106",  # onhold
+        "0700-000-101",  # duplicate of line 1
+        "hello",  # junk
+        "254700000107;254700000113\t254700000102",  # separators on one line
+        "",
+    ]
+)
+
+
+async def open_bulk(app, pilot, text: str) -> BulkScreen:  # type: ignore[no-untyped-def]
+    await app.workers.wait_for_complete()
+    await pilot.press("ctrl+n")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, BulkScreen)
+    screen.query_one("#paste", TextArea).load_text(text)
+    await pilot.pause(0.5)
+    await screen.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
+
+
+async def run_to_end(screen, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause(0.1)
+    while screen.job is not None:
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def test_paste_is_parsed_and_checked(sim_config, simulator):
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_bulk(app, pilot, PASTE)
+        summary = str(screen.query_one("#paste-summary", Static).render())
+        assert "7 entries: 5 to send" in summary and "1 invalid" in summary and "1 duplicates" in summary
+        verdicts = [r.entry.verdict for r in screen.rows]
+        assert verdicts == ["ok", "ok", "duplicate", "invalid", "ok", "ok", "ok"]
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        states = {r.entry.msisdn: r.result.state for r in screen.rows if r.result}
+        assert states == {
+            "254700000101": "active", "254700000106": "onhold", "254700000107": "blocked",
+            "254700000113": "unsub", "254700000102": "inactive",
+        }
+        sent = [q["msisdn"] for q in simulator.sim.requests if q["operation"] == "status"]
+        assert sorted(sent) == sorted(states)  # duplicates and junk are never sent
+        assert "5/5" in str(screen.query_one("#bulk-stats", Static).render())
+        await pilot.press("ctrl+t", "ctrl+t", "ctrl+t")  # all -> usable -> rejected -> active
+        assert screen.filter == "active"
+        assert screen.query_one("#bulk-table", DataTable).row_count == 1
+
+
+async def test_bulk_unsubscribe_needs_the_count_typed(sim_config, simulator):
+    app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Jokes SMS")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_bulk(app, pilot, "254700000101\n254700000103\n254700000104\n")
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        active = [r.entry.msisdn for r in screen.rows if r.result and r.result.state == "active"]
+        assert active == ["254700000101"]
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, BulkUnsubscribeConfirm)
+        facts = str(dialog.query_one("#confirm-facts", Static).render())
+        assert "YOU HAVE UNSUBSCRIBED" in facts and "Kenya Jokes SMS" in facts
+        await pilot.press("3", "enter")  # the wrong count
+        await pilot.pause()
+        assert isinstance(app.screen, BulkUnsubscribeConfirm)
+        assert "not 1" in str(dialog.query_one("#confirm-refused", Static).render())
+        assert not [q for q in simulator.sim.requests if q["operation"] == "mt-stop"]
+        await pilot.press("1", "enter")
+        await pilot.pause()
+        await run_to_end(screen, pilot)
+        assert [q["msisdn"] for q in simulator.sim.requests if q["operation"] == "mt-stop"] == ["254700000101"]
+
+
+async def test_escape_cancels_a_run_and_in_flight_requests_are_recorded(make_simulator, sim_config):
+    slow = make_simulator(latency_ms=300)
+    app = make_app(with_ui(slow.config, refresh_interval=0))
+    numbers = "\n".join(f"2547000{i:05d}" for i in range(1000, 1200))
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_bulk(app, pilot, numbers)
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.5)
+        await pilot.press("escape")
+        await run_to_end(screen, pilot)
+        sent = len(slow.sim.requests)
+        answered = sum(1 for r in screen.rows if r.result is not None)
+        assert 0 < sent < 200
+        assert answered == sent  # every request that left was recorded
+        assert isinstance(app.screen, BulkScreen)  # Esc during a run cancels; it does not leave
