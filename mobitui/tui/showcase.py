@@ -62,7 +62,7 @@ def frozen_clock() -> Iterator[None]:
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await pilot.pause(0.3)  # the request log adds its rows every 0.2 s
 
 
 async def main_with_answer(pilot) -> None:  # type: ignore[no-untyped-def]
