@@ -283,3 +283,30 @@ async def test_quit_mid_request_exits_cleanly(sim_config, simulator):
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("ctrl+q")
     assert app.return_code in (None, 0)
+
+
+async def test_keys_are_remappable_from_the_config(sim_config, simulator):
+    app = make_app(with_ui(sim_config, refresh_interval=0, keys={"everywhere": "f5"}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*ACTIVE, "f5")
+        await settle(app, pilot)
+        assert app.query_one("#switcher", ContentSwitcher).current == "everywhere"
+        await pilot.press("f1")
+        await pilot.pause()
+        rows = app.screen.rows
+        assert ("f5", "anywhere", "All campaigns") in rows
+
+
+async def test_help_lists_every_binding_and_question_mark_types_in_the_field(sim_config):
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("?")
+        assert app.query_one("#msisdn").value == "?"  # typing, not help
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        described = {row[2] for row in app.screen.rows}
+        for binding in MobituiApp.BINDINGS:
+            assert binding.description in described
+        keys = " ".join(row[0] for row in app.screen.rows)
+        assert "ctrl+a" not in keys and "ctrl+b" not in keys

@@ -461,9 +461,16 @@ class MobituiApp(App[str]):
 
     # -- help and palette ----------------------------------------------------------
     def key_rows(self) -> list[tuple[str, str, str]]:
-        rows: list[tuple[str, str, str]] = []
-        for key, binding in self._bindings_for(self):
-            rows.append((key, "anywhere", binding))
+        """Every key, from the live bindings (so remapped keys show as remapped)."""
+        by_action: dict[str, list[str]] = {}
+        described: dict[str, str] = {}
+        for key, active in self.active_bindings.items():
+            b = active.binding
+            if active.node is not self or not active.enabled:
+                continue
+            by_action.setdefault(b.action, []).append("?" if key == "question_mark" else key)
+            described.setdefault(b.action, b.description or b.action)
+        rows = [(" / ".join(keys), "anywhere", described[action]) for action, keys in by_action.items()]
         rows += [
             ("enter", "MSISDN", "look the number up in the selected campaign"),
             ("up / down", "MSISDN", "recall recent numbers"),
@@ -472,30 +479,12 @@ class MobituiApp(App[str]):
             ("+ / -", "request log", "make the log taller / shorter"),
             ("y / s", "exchange view", "copy it (OSC 52) / save it to a file"),
             ("y / esc / enter", "unsubscribe dialog", "confirm / cancel / cancel (Cancel has focus)"),
+            ("ctrl+r / ctrl+o / ctrl+t", "bulk", "check all / unsubscribe a selection / filter"),
+            ("ctrl+s / y / f5 / esc", "bulk", "export / copy numbers / resume a job / cancel a run"),
             ("tab / shift+tab", "anywhere", "move between panes"),
             ("ctrl+p", "anywhere", "command palette"),
         ]
         return rows
-
-    def _bindings_for(self, node: App[str]) -> Iterable[tuple[str, str]]:
-        seen: set[str] = set()
-        for binding in node.BINDINGS:
-            assert isinstance(binding, Binding)
-            if binding.action in seen:
-                continue
-            if binding.action == "unsubscribe" and self.read_only:
-                continue
-            seen.add(binding.action)
-            keys = [b.key for (_, b) in self._active_keys(binding.action)]
-            yield " / ".join(keys) or binding.key, binding.description or binding.action
-
-    def _active_keys(self, action: str) -> list[tuple[str, Binding]]:
-        return [
-            (k, b)
-            for k, bindings in self._bindings.key_to_bindings.items()
-            for b in bindings
-            if b.action == action
-        ]
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
