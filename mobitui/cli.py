@@ -176,6 +176,7 @@ class _Progress:
     @staticmethod
     def describe(p: object) -> str:
         from mobitui.core.bulk import Progress
+        from mobitui.core.text import inert
 
         assert isinstance(p, Progress)
         width = 24
@@ -189,6 +190,9 @@ class _Progress:
         parts.append(f"ok {out.get('ok', 0)} failed {out.get('failed', 0)}")
         if p.unknown:
             parts.append(f"unknown {p.unknown}")
+        if p.states:
+            top = sorted(p.states.items(), key=lambda kv: -kv[1])[:3]
+            parts.append(", ".join(f"{inert(k, 20)} {n}" for k, n in top))
         if p.paused_for > 0:
             parts.append(f"paused {p.paused_for:.0f}s")
         if p.cancelling:
@@ -354,7 +358,7 @@ def _confirm(count: int, what: str) -> bool:
 def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from mobitui.core import paste
     from mobitui.core.bulk import BulkJob
-    from mobitui.core.client import MobivateClient, Operation
+    from mobitui.core.client import Operation, unsubscribe_effect
     from mobitui.core.jobs import JobStore
     from mobitui.core.service import Service
     from mobitui.core.text import inert
@@ -383,7 +387,7 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         if not todo:
             return EXIT_FAILED if bad else EXIT_OK
         if operation is Operation.UNSUBSCRIBE and not args.yes:
-            effect = MobivateClient(rt.config, None).effect(campaign)
+            effect = unsubscribe_effect(campaign)
             what = (f"Unsubscribe {todo} number(s) from {campaign.name} via "
                     f"{campaign.unsubscribe_via.label}.\n{effect}")
             if not _confirm(todo, what):
@@ -458,7 +462,7 @@ def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
 def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from mobitui.core.bulk import BulkJob, campaign_for
-    from mobitui.core.client import MobivateClient, Operation
+    from mobitui.core.client import Operation, unsubscribe_effect
     from mobitui.core.jobs import JobError, JobStore
     from mobitui.core.service import Service
 
@@ -484,7 +488,7 @@ def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 if not stdin.isatty():
                     raise UsageError("resuming an unsubscribe job needs --yes when not run on a "
                                      "terminal; nothing was sent")
-                effect = MobivateClient(rt.config, None).effect(campaign)
+                effect = unsubscribe_effect(campaign)
                 what = (f"Resume job {info.id}: unsubscribe from {campaign.name} via "
                         f"{campaign.unsubscribe_via.label}. {unsettled} number(s) with an unknown "
                         f"outcome are re-checked by status first and sent only if still subscribed; "

@@ -1,8 +1,10 @@
 """The bulk engine: one operation over many numbers, bounded concurrency, crash-safe.
 
-A :class:`BulkJob` runs a job stored by :class:`~mobitui.core.jobs.JobStore`
-through a :class:`~mobitui.core.service.Service` (so every call is journalled
-exactly as a single call is). Usage::
+A :class:`BulkJob` runs a job stored by :class:`~mobitui.core.jobs.JobStore`.
+Unsubscribes go through :meth:`Service.unsubscribe`, journalled before they
+are sent exactly as a single one is; status answers are journalled in batches,
+in the same transaction as their items (a read needs no record before it is
+sent, and two commits per number were most of the engine's cost). Usage::
 
     job = BulkJob.create(service, campaign, entries, Operation.STATUS, on_event=handler)
     progress = await job.run()        # job.cancel() from anywhere stops new sends
@@ -47,6 +49,7 @@ from mobitui.core.jobs import (
     Counts,
     Item,
     ItemStatus,
+    ItemUpdate,
     JobError,
     JobInfo,
     JobState,
@@ -163,11 +166,10 @@ class BulkJob:
         self._samples: deque[tuple[float, int]] = deque()
         self._t0 = clock()
         self._paused_until = 0.0
-        self._batch: list[tuple[int, ItemStatus, Result, str | None]] = []
+        self._batch: list[ItemUpdate] = []
         self._retry: deque[Item] = deque()
         self._requeues: dict[int, int] = {}
         self._started = False
-        _RUNNING.add(info.id)
 
     # -- construction ----------------------------------------------------------
     @classmethod
@@ -268,7 +270,10 @@ class BulkJob:
         """Run (or resume) the job to its end, or until cancelled; returns the last progress."""
         if self._started:
             raise RuntimeError("a BulkJob runs once; resume it with BulkJob.resume")
+        if self.job_id in _RUNNING:
+            raise JobError(f"job {self.job_id} is already running in this process")
         self._started = True
+        _RUNNING.add(self.job_id)
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         if self._cancelled:
@@ -303,12 +308,7 @@ class BulkJob:
             stop_listening()
             self._flush()
             if state is JobState.INTERRUPTED:
-                # Cancelled from outside or failed: in-flight requests may have left.
-                self.store.db.execute(
-                    "UPDATE job_items SET status='unknown', note=? WHERE job_id=? AND status='in_flight'",
-                    ("interrupted while in flight: outcome unknown until re-checked", self.job_id),
-                )
-                self.store.finish(self.job_id, JobState.INTERRUPTED, self.store.count(self.job_id))
+                self.store.interrupt(self.job_id)  # in-flight requests may have left
             else:
                 self.store.finish(self.job_id, state, self.store.count(self.job_id))
             last = self.progress()
@@ -348,17 +348,19 @@ class BulkJob:
         s[key] = s.get(key, 0) - 1
         s["in_flight"] += 1
 
-    async def _call(self, item: Item) -> Result:
+    async def _call(self, item: Item) -> tuple[Result, bool]:
+        """Send one request; also says whether the result still has to be journalled."""
         if self.operation is Operation.UNSUBSCRIBE:
-            # Durable before the request can leave; the journal row follows, also before.
+            # Durable before the request can leave; Service journals 'attempted' next, also before.
             self.store.mark_in_flight(self.job_id, item.position)
-            return await self.service.unsubscribe(self.campaign, item.msisdn, self.job_id)
-        return await self.service.status(self.campaign, item.msisdn, self.job_id)
+            return await self.service.unsubscribe(self.campaign, item.msisdn, self.job_id), False
+        # A status call changes nothing: it is journalled with its item, in the next batch.
+        return await self.service.client.status(self.campaign, item.msisdn), True
 
     async def _send(self, item: Item, note: str | None = None, taken: bool = False) -> None:
         if not taken:
             self._take(item)
-        result = await self._call(item)
+        result, journal = await self._call(item)
         if result.http_status == 429 and result.outcome is Outcome.FAILED:
             tries = self._requeues.get(item.position, 0) + 1
             if tries <= MAX_REQUEUES:
@@ -368,11 +370,13 @@ class BulkJob:
                 self._status["pending"] = self._status.get("pending", 0) + 1
                 if self.operation is Operation.UNSUBSCRIBE:
                     self.store.requeue(self.job_id, item.position)
+                elif journal:
+                    self.service.journal.record(self.campaign, result, self.job_id)
                 self._retry.append(Item(item.position, item.msisdn, ItemStatus.PENDING))
                 return
         self._requeues.pop(item.position, None)
         status = ItemStatus.UNKNOWN if result.outcome is Outcome.UNKNOWN else ItemStatus.DONE
-        self._finish(item, status, result, note)
+        self._finish(item, status, result, note, journal)
 
     async def _settle(self, item: Item) -> None:
         """An unsubscribe that may have been sent: find out before sending anything."""
@@ -410,7 +414,9 @@ class BulkJob:
             taken=True,
         )
 
-    def _finish(self, item: Item, status: ItemStatus, result: Result, note: str | None) -> None:
+    def _finish(
+        self, item: Item, status: ItemStatus, result: Result, note: str | None, journal: bool = False
+    ) -> None:
         s = self._status
         s["in_flight"] -= 1
         s[status.value] = s.get(status.value, 0) + 1
@@ -421,7 +427,7 @@ class BulkJob:
                 self._states[result.state] = self._states.get(result.state, 0) + 1
         self._left -= 1
         self._finished += 1
-        self._batch.append((item.position, status, result, note))
+        self._batch.append(ItemUpdate(item.position, status, result, note, journal))
         if len(self._batch) >= BATCH:
             self._flush()
         self._emit(ItemResult(self.job_id, item.position, item.msisdn, status, result, note))
@@ -448,7 +454,7 @@ class BulkJob:
 
     def _flush(self) -> None:
         batch, self._batch = self._batch, []
-        self.store.record(self.job_id, batch)
+        self.store.record(self.job_id, self.campaign, batch)
 
     async def _tick(self) -> None:
         last_beat = self._clock()

@@ -20,7 +20,8 @@ What is durable when, and why that is enough for exactly-once:
   (found by job id and MSISDN) tells what really happened: a final outcome is
   adopted, anything else is re-checked by status before anything is resent.
 * Status items are never marked ``in_flight`` in the database (a status call
-  changes nothing, so running it again after a crash is harmless).
+  changes nothing, so running it again after a crash is harmless), and their
+  journal rows are written with the batch, in the same transaction.
 
 A job row carries the pid, host and process start time of the process
 running it, so a job left ``running`` by a dead process can be told from a
@@ -183,6 +184,17 @@ class Item:
     status: ItemStatus
 
 
+@dataclass(frozen=True, slots=True)
+class ItemUpdate:
+    """A finished item to write; ``journal``: its result is not in the journal yet."""
+
+    position: int
+    status: ItemStatus
+    result: Result
+    note: str | None = None
+    journal: bool = False
+
+
 def _proc_start(pid: int) -> str | None:
     """The kernel's start time of a process (Linux), to tell a reused pid apart."""
     try:
@@ -289,8 +301,8 @@ class JobStore:
             return start is None or row["pid_start"] is None or start == row["pid_start"]
         return time.time() - float(row["heartbeat"]) < STALE_AFTER
 
-    def _interrupt(self, job_id: int) -> None:
-        """Inside a transaction: a dead job's in-flight items become 'unknown'."""
+    def interrupt(self, job_id: int) -> None:
+        """The job's run has died: its in-flight items become 'unknown', the job 'interrupted'."""
         self.db.execute(
             "UPDATE job_items SET status='unknown', note=? WHERE job_id=? AND status='in_flight'",
             ("interrupted while in flight: outcome unknown until re-checked", job_id),
@@ -314,7 +326,7 @@ class JobStore:
                         f"job {job_id} is still running (pid {row['pid']} on {row['host']}); "
                         "it cannot be resumed twice"
                     )
-                self._interrupt(job_id)
+                self.interrupt(job_id)
             db.execute(
                 "UPDATE jobs SET state='running', finished_at=NULL, updated_at=?, heartbeat=?,"
                 " os_user=?, host=?, ssh_client=?, pid=?, pid_start=?, concurrency=? WHERE id=?",
@@ -340,7 +352,7 @@ class JobStore:
             try:
                 again = db.execute("SELECT * FROM jobs WHERE id=?", (row["id"],)).fetchone()
                 if again["state"] == JobState.RUNNING.value and not self._owner_alive(again):
-                    self._interrupt(row["id"])
+                    self.interrupt(row["id"])
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -470,24 +482,30 @@ class JobStore:
             "UPDATE job_items SET status='in_flight' WHERE job_id=? AND position=?", (job_id, position)
         )
 
-    def record(self, job_id: int, results: list[tuple[int, ItemStatus, Result, str | None]]) -> None:
-        """A batch of finished items in one transaction, each linked to its journal row."""
-        if not results:
+    def record(self, job_id: int, campaign: Campaign, updates: list[ItemUpdate]) -> None:
+        """A batch of finished items in one transaction, each linked to its journal row.
+
+        A status answer the engine got straight from the client is journalled
+        here, in the same transaction as its item: one commit per batch instead
+        of two per number, and the item and its journal row can never disagree.
+        """
+        if not updates:
             return
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            rows = []
+            for u in updates:
+                action = self.journal.record(campaign, u.result, job_id) if u.journal else None
+                r = u.result
+                rows.append((u.status.value, r.outcome.value, r.state, r.route.value, r.http_status,
+                             r.reference, r.error, u.note, action, job_id, job_id, u.position))
             db.executemany(
                 "UPDATE job_items SET status=?, outcome=?, state=?, route=?, http_status=?,"
-                " reference=?, error=?, note=?,"
-                " action_id=(SELECT id FROM actions WHERE msisdn=job_items.msisdn AND job_id=?"
-                " ORDER BY id DESC LIMIT 1)"
+                " reference=?, error=?, note=?, action_id=coalesce(?, (SELECT id FROM actions"
+                " WHERE msisdn=job_items.msisdn AND job_id=? ORDER BY id DESC LIMIT 1))"
                 " WHERE job_id=? AND position=?",
-                (
-                    (st.value, r.outcome.value, r.state, r.route.value, r.http_status, r.reference,
-                     r.error, note, job_id, job_id, pos)
-                    for pos, st, r, note in results
-                ),
+                rows,
             )
             db.execute("COMMIT")
         except BaseException:

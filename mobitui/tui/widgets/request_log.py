@@ -38,12 +38,14 @@ class RequestLog(DataTable[Text]):
 
     def on_mount(self) -> None:
         self.border_title = "Request log"
-        self.add_column("time", key="time")
-        self.add_column("method", key="method")
-        self.add_column("HTTP", key="status")
-        self.add_column("ms", key="ms")
-        self.add_column("URL (redacted)", key="url")
-        self.add_column("error", key="error")
+        # Fixed widths: rows arrive in bursts, and a table that re-measures its
+        # columns on every burst makes the log jump sideways while one reads it.
+        self.add_column("time", key="time", width=8)
+        self.add_column("method", key="method", width=6)
+        self.add_column("HTTP", key="status", width=4)
+        self.add_column("ms", key="ms", width=6)
+        self.add_column("URL (redacted)", key="url", width=72)
+        self.add_column("error", key="error", width=60)
         self.set_interval(0.2, self.flush)
 
     def queue(self, ex: Exchange) -> None:
