@@ -110,8 +110,11 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
         cc = phonenumbers.country_code_for_region(country)
         notes.append(f"national number read as {country} (+{cc})")
     else:
+        # Digits without a prefix are the API's own (international) form; a national
+        # reading is tried only when that is impossible, so normalising a result
+        # again gives the same result.
         number, why = _try("+" + compact, None)
-        if (number is None or not phonenumbers.is_valid_number(number)) and country:
+        if number is None and country:
             national, _ = _try(compact, country)
             if national is not None and phonenumbers.is_valid_number(national):
                 number = national
