@@ -73,11 +73,10 @@ def measure(base_url: str, numbers: int, concurrency: int, transport: str) -> di
         journal = Journal(Path(tmp) / "journal.sqlite3")
         http = None
         if transport == "default":
-            http = httpx.AsyncClient(
+            http = httpx.AsyncHTTPTransport(
                 limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-                timeout=httpx.Timeout(15.0, connect=5.0),
             )
-        client = MobivateClient(config, DEMO_API_KEY, http=http, concurrency=concurrency)
+        client = MobivateClient(config, DEMO_API_KEY, transport=http, concurrency=concurrency)
         service = Service(config, client, journal)
         cpu0 = time.process_time()
         t0 = time.perf_counter()

@@ -119,6 +119,12 @@ class Network(_Strict):
     retry_max_wait: float = Field(default=8.0, ge=0, le=120)
     ca_bundle: Path | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    proxy: str | None = Field(default=None, description="http://host:port; proxy variables are not read")
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, v: str | None) -> str | None:
+        return None if v is None else _check_base_url(v)
 
     @field_validator("ca_bundle")
     @classmethod
@@ -333,6 +339,7 @@ connect_timeout = 5.0      # seconds
 read_timeout = 15.0        # seconds
 status_attempts = 3        # status is retried on transient failures; unsubscribe never blindly
 # ca_bundle = "/etc/ssl/certs/corporate-ca.pem"
+# proxy = "http://proxy.internal:3128"      # HTTP(S)_PROXY variables are not read
 
 [ui]
 refresh_interval = 10      # seconds between live status re-checks; 0 turns it off

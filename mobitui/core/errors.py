@@ -99,6 +99,11 @@ def http_status(status: int, reason: str = "") -> str:
         )
     if status == 404:
         return "HTTP 404: the server has no such endpoint or campaign; check the base URL and campaign_id."
+    if status == 511:
+        return (
+            "HTTP 511: the server refused the credentials (the gateway's 'Username or Password "
+            "incorrect'). Check the key with `mobitui auth status`."
+        )
     if status == 429:
         return "HTTP 429: rate limited by the server."
     if status == 502 or status == 504:

@@ -79,13 +79,13 @@ class MobituiApp(App[str]):
         campaign: str | None = None,
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
-        http: object | None = None,
+        transport: object | None = None,
     ) -> None:
         super().__init__()
         self.runtime = runtime
         self.problem = problem
         self.clock = clock
-        self._http = http
+        self._transport = transport  # tests and screenshots: an in-process simulator
         self.service: Service | None = None
         self.key: KeyLookup | None = None
         self._generation = 0
@@ -171,15 +171,16 @@ class MobituiApp(App[str]):
     @work(thread=True, exit_on_error=False, group="core", description="starting the core")
     def start_core(self) -> None:
         assert self.runtime is not None
-        from mobitui.core.client import MobivateClient, make_http_client
+        from mobitui.core.client import MobivateClient
         from mobitui.core.service import Service
 
         cfg = self.config
         self.runtime.ensure_started()
         recorder = Recorder(keep=cfg.ui.log_limit)
         recorder.subscribe(self._on_exchange)
-        http = self._http or make_http_client(cfg, concurrency=cfg.bulk.concurrency)
-        client = MobivateClient(cfg, None, recorder=recorder, http=http)  # type: ignore[arg-type]
+        client = MobivateClient(
+            cfg, None, recorder=recorder, transport=self._transport, concurrency=cfg.bulk.concurrency
+        )
         service = Service(cfg, client, self.runtime.open_journal(), self.runtime.demo)
         self.call_from_thread(self._core_started, service)
 

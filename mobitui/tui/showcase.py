@@ -42,10 +42,10 @@ def showcase_config() -> Config:
 def frozen_app(*, campaign: str | None = None, read_only: bool = False) -> MobituiApp:
     config = showcase_config()
     sim = build_app(config, DEMO_API_KEY, SimOptions(seed=7))
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim), base_url=BASE)
+    transport = httpx.ASGITransport(app=sim)
     runtime = Runtime(config, None, demo=True)
     runtime._key = KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)")
-    return MobituiApp(runtime, campaign=campaign, read_only=read_only, clock=lambda: FROZEN, http=http)
+    return MobituiApp(runtime, campaign=campaign, read_only=read_only, clock=lambda: FROZEN, transport=transport)
 
 
 @contextmanager

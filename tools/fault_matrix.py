@@ -1,0 +1,88 @@
+"""Print the fault matrix: every operation against every fault the simulator injects.
+
+    python tools/fault_matrix.py [--markdown]
+
+Runs the real client and journal (through Service) against the simulator on
+127.0.0.1 with short timeouts, and prints per operation and fault: the
+outcome, how many requests the server received (a mutating call must never be
+resent once it may have arrived), the journal's outcome, and the start of the
+plain-words error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from mobitui.core.client import MobivateClient
+from mobitui.core.config import Config
+from mobitui.core.journal import Journal
+from mobitui.core.service import Service
+from mobitui.simulator.demo import DEMO_API_KEY
+from mobitui.simulator.samples import FAULTS
+from mobitui.simulator.server import SimulatorServer
+
+OPERATIONS = [
+    ("status", "Kenya Tips"),
+    ("unsubscribe", "Kenya Tips"),
+    ("unsubscribe", "Kenya Jokes SMS"),
+    ("unsubscribe", "Kenya Web Opt-In"),
+]
+
+
+def tuned(config: Config) -> Config:
+    data = config.model_dump(mode="python")
+    data["network"].update(read_timeout=1.0, connect_timeout=1.0, status_attempts=3, retry_max_wait=0.2)
+    return Config.model_validate(data)
+
+
+async def run(server: SimulatorServer, journal: Journal) -> list[tuple[str, ...]]:
+    config = tuned(server.config)
+    rows = []
+    async with MobivateClient(config, DEMO_API_KEY) as client:
+        service = Service(config, client, journal)
+        for msisdn, (fault, _what) in sorted(FAULTS.items()):
+            for op, name in OPERATIONS:
+                server.sim.reset()
+                campaign = config.campaign(name)
+                call = service.status if op == "status" else service.unsubscribe
+                result = await call(campaign, msisdn)
+                received = sum(1 for r in server.sim.requests if r["msisdn"] == msisdn)
+                row = journal.history(msisdn, 1)[0]
+                label = op if op == "status" else f"unsubscribe/{campaign.unsubscribe_via.value}"
+                error = (result.error or "").split(". ")[0][:70]
+                rows.append((fault, label, result.outcome.value, str(received), row["outcome"], error))
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args()
+    os.environ.setdefault("MOBITUI_DATA_DIR", tempfile.mkdtemp())
+    journal = Journal(Path(tempfile.mkdtemp()) / "matrix.sqlite3")
+    with SimulatorServer.demo() as server:
+        rows = asyncio.run(run(server, journal))
+    head = ("fault", "operation", "outcome", "sent", "journal", "error (start)")
+    if args.markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for r in rows:
+            print("| " + " | ".join(c.replace("|", "/") for c in r) + " |")
+    else:
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+        for r in [head, *rows]:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    unknown_resent = [r for r in rows if r[1] != "status" and r[2] == "unknown" and r[3] != "1"]
+    if unknown_resent:
+        print(f"\nDEFECT: {len(unknown_resent)} mutating calls with unknown outcome were resent", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
