@@ -68,7 +68,7 @@ def test_demo_lookup_unsubscribe_and_quit(tmux, tmp_path):
             "TERM": os.environ.get("TERM", "xterm-256color") if os.environ.get("TERM") not in (None, "dumb") else "xterm-256color",
         }.items()
     )
-    cmd = f"env {env} {shlex.quote(sys.executable)} -m mobitui --demo; echo $? > {shlex.quote(str(done))}; sleep 5"
+    cmd = f"env -u COLUMNS -u LINES {env} {shlex.quote(sys.executable)} -m mobitui --demo; echo $? > {shlex.quote(str(done))}; sleep 5"
     tmux.start(f"sh -c {shlex.quote(cmd)}")
     tmux.wait_for("DEMO")
     tmux.wait_for("MSISDN")
@@ -88,3 +88,25 @@ def test_demo_lookup_unsubscribe_and_quit(tmux, tmp_path):
     while not done.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert done.read_text().strip() == "0"
+
+
+def test_demo_bulk_paste_of_500_numbers_and_check(tmux, tmp_path):
+    numbers = [f"2547{i:08d}" for i in range(20_000_000, 20_000_497)]
+    numbers[3] = "+254 700 000 101"  # a sample, in another format
+    numbers += ["not a number", numbers[0], "0700-000-106"]  # junk, a duplicate, a national one
+    paste = tmp_path / "paste.txt"
+    paste.write_text("\n".join(numbers) + "\n")
+    env = f"MOBITUI_DATA_DIR={shlex.quote(str(tmp_path / 'data'))} XDG_STATE_HOME={shlex.quote(str(tmp_path / 'state'))}"
+    cmd = f"env -u COLUMNS -u LINES {env} {shlex.quote(sys.executable)} -m mobitui --demo; sleep 5"
+    tmux.start(f"sh -c {shlex.quote(cmd)}", width=130, height=36)
+    tmux.wait_for("MSISDN")
+    tmux.keys("C-n")
+    tmux.wait_for("Paste")
+    tmux.run("load-buffer", str(paste))
+    tmux.run("paste-buffer", "-p", "-t", "t")
+    screen = tmux.wait_for("500 entries")
+    assert "498 to send" in screen and "1 invalid" in screen and "1 duplicates" in screen, screen
+    tmux.keys("C-r")
+    screen = tmux.wait_for("status: 498/498", timeout=60)
+    assert "active" in screen
+    tmux.keys("C-q")

@@ -314,7 +314,8 @@ class BulkScreen(Screen[None]):
             self.job = None
             self.query_one("#paste", TextArea).read_only = False
             self._refresh_rows()
-            self._fill()
+            if self.filter not in ("all", "usable", "rejected"):
+                self._fill()  # the rows that match a result filter have changed
 
     def _on_event(self, event: Event) -> None:
         from mobitui.core.bulk import Finished, ItemResult, Paused, Progress

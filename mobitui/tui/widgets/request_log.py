@@ -54,7 +54,9 @@ class RequestLog(DataTable[Text]):
         self._pending.append(ex)
 
     def flush(self) -> None:
-        if not self._pending:
+        # Only while its screen is shown: behind the bulk screen the bounded
+        # queue simply keeps the newest exchanges, at no cost to the run.
+        if not self._pending or self.app.screen is not self.screen:
             return
         batch = list(self._pending)
         self._pending.clear()
