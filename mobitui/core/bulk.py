@@ -40,6 +40,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Union
 
 from mobitui.core.client import Operation, Outcome, Result, _retry_after
@@ -392,6 +393,7 @@ class BulkJob:
             self._finish(item, ItemStatus.DONE, result,
                          "outcome read from the journal: the answer came in before the interruption")
             return
+        await self._let_an_old_attempt_land(action)
         check = await self.service.status(self.campaign, item.msisdn, self.job_id)
         if not check.ok:
             result = Result(
@@ -413,6 +415,22 @@ class BulkJob:
             item, note=f"re-checked after an unknown outcome: state {check.state!r}, so sent again",
             taken=True,
         )
+
+    async def _let_an_old_attempt_land(self, action: dict[str, object] | None) -> None:
+        """A request sent just before the crash may still be in the server's hands: a
+        status check now could say 'active' and the number would be stopped twice.
+        Wait until the attempt is as old as the client would have waited for it."""
+        if action is None or not isinstance(action.get("started_at"), str):
+            return
+        net = self.service.config.network
+        try:
+            started = datetime.fromisoformat(str(action["started_at"]))
+        except ValueError:
+            return
+        age = (datetime.now(timezone.utc) - started).total_seconds()
+        grace = net.connect_timeout + net.read_timeout - age
+        if grace > 0:
+            await asyncio.sleep(grace)
 
     def _finish(
         self, item: Item, status: ItemStatus, result: Result, note: str | None, journal: bool = False

@@ -1,0 +1,60 @@
+"""Reliability in reduced form: the fault matrix, kill -9 loops and a soak, run as the tools do.
+
+The long variants (`-m slow`) run the same tools with their full counts.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tool(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def test_fault_matrix_every_operation_against_every_fault():
+    r = tool("tools/fault_matrix.py")
+    assert r.returncode == 0, r.stderr
+    rows = [line.split(None, 5) for line in r.stdout.splitlines()[1:]]
+    assert len(rows) == 20 * 4  # every magic fault, against status and the three unsubscribe routes
+    for fault, operation, outcome, sent, journal in (row[:5] for row in rows):
+        assert journal == outcome, (fault, operation)  # the journal says what the operator was told
+        if operation.startswith("unsubscribe") and outcome == "unknown":
+            assert sent == "1", (fault, operation)  # never resent once it may have arrived
+        if fault in ("hang", "reset", "http-500", "http-503-html", "http-502-html") and operation == "status":
+            assert sent == "3"  # status is retried, bounded
+    outcome_of = {(r[0], r[1]): r[2] for r in rows}
+    assert outcome_of[("python-literals", "status")] == "ok"
+    assert outcome_of[("old-zero", "unsubscribe/mt-stop")] == "ok"
+    assert outcome_of[("http-511", "unsubscribe/mt-stop")] == "failed"
+    assert outcome_of[("hang", "unsubscribe/mt-stop")] == "unknown"
+
+
+def test_kill_9_loop_reduced():
+    r = tool("tools/kill_loop.py", "--kills", "4", "--numbers", "24", "--seed", "11")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "twice or more: 0, never: 0" in r.stdout
+
+
+def test_soak_reduced():
+    r = tool("tools/soak.py", "--seconds", "12", "--interval", "0.05")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "fds" in r.stdout
+
+
+@pytest.mark.slow
+def test_kill_9_loop_long():
+    r = tool("tools/kill_loop.py", "--kills", "25", "--numbers", "80", timeout=1800)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_soak_long():
+    r = tool("tools/soak.py", "--seconds", "300", timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,0 +1,117 @@
+"""kill -9 the headless CLI at random points of a bulk unsubscribe, resume, repeat; then count.
+
+    python tools/kill_loop.py [--kills 20] [--numbers 60] [--campaign "Kenya Jokes SMS"] [--seed N]
+
+A simulator process (50 ms latency, so requests are really in flight when the
+kill lands) serves the demo account. The first run is `mobitui unsubscribe
+--file`, every later one `mobitui resume JOB --yes`; each is killed with
+SIGKILL after a random 0.1-0.9 s, and a last resume runs to the end. Then the
+simulator's own count must show every number unsubscribed exactly once, and
+the journal must agree with it. Exit 0 when all holds; prints the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bulk import start_simulator  # noqa: E402
+
+from mobitui.simulator.demo import DEMO_API_KEY, demo_config, demo_toml  # noqa: E402
+
+
+def wait_for_job(journal: Path, proc: subprocess.Popen[bytes]) -> int | None:
+    """The first run's job id, once it is in the journal (so the kills land in the job)."""
+    import sqlite3
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists():
+            try:
+                with sqlite3.connect(journal, timeout=1) as db:
+                    row = db.execute("SELECT min(id) FROM jobs").fetchone()
+                if row and row[0] is not None:
+                    return int(row[0])
+            except sqlite3.Error:
+                pass
+        time.sleep(0.02)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kills", type=int, default=20)
+    ap.add_argument("--numbers", type=int, default=60)
+    ap.add_argument("--campaign", default="Kenya Jokes SMS")
+    ap.add_argument("--seed", type=int, default=None)
+    args = ap.parse_args(argv)
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="mobitui-kills-"))
+    proc, url = start_simulator(50)
+    try:
+        config = work / "config.toml"
+        config.write_text(
+            demo_toml(url).replace("[[campaigns]]", "[network]\nconnect_timeout = 1.0\nread_timeout = 2.0\n\n[[campaigns]]", 1)
+        )
+        numbers = [f"2547{i:08d}" for i in range(30_000_000, 30_000_000 + args.numbers)]
+        (work / "numbers.txt").write_text("\n".join(numbers) + "\n")
+        env = {**os.environ, "MOBITUI_API_KEY": DEMO_API_KEY, "MOBITUI_DATA_DIR": str(work / "data"),
+               "PYTHONPATH": str(ROOT)}
+        base = [sys.executable, "-m", "mobitui"]
+        first = [*base, "unsubscribe", "--config", str(config), "--campaign", args.campaign, "--yes",
+                 "--concurrency", "4", "--file", str(work / "numbers.txt")]
+        job_id = None
+        kills = 0
+        for _ in range(args.kills):
+            cmd = first if job_id is None else [*base, "resume", str(job_id), "--config", str(config), "--yes"]
+            p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if job_id is None:
+                job_id = wait_for_job(work / "data" / "journal.sqlite3", p)
+            time.sleep(rng.uniform(0.1, 0.9))
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGKILL)
+                kills += 1
+            p.wait()
+        if job_id is None:
+            print("no job was ever stored (every kill came before it was written)", file=sys.stderr)
+            return 1
+        last = subprocess.run([*base, "resume", str(job_id), "--config", str(config), "--yes", "--json"],
+                              env=env, capture_output=True, text=True, timeout=300)
+        with urllib.request.urlopen(f"{url}/_simulator/stats", timeout=10) as r:
+            stats = json.load(r)
+        campaign_id = demo_config(url).campaign(args.campaign).campaign_id
+        counts = {n: stats["unsubscribes"].get(f"{campaign_id}:{n}", 0) for n in numbers}
+        twice = {n: c for n, c in counts.items() if c > 1}
+        never = [n for n, c in counts.items() if c == 0]
+        listed = subprocess.run([*base, "jobs", "--json", "--config", str(config)], env=env,
+                                capture_output=True, text=True, check=True)
+        job = next(json.loads(line) for line in listed.stdout.splitlines() if json.loads(line)["id"] == job_id)
+        done = job["counts"]["status"].get("done", 0)
+        print(
+            f"{kills} kills survived; {args.numbers} numbers; unsubscribed exactly once: "
+            f"{sum(1 for c in counts.values() if c == 1)}, twice or more: {len(twice)}, never: {len(never)}; "
+            f"job {job_id} {job['state']}, {done} done; last resume exit {last.returncode}"
+        )
+        ok = not twice and not never and done == args.numbers and job["state"] == "done"
+        if not ok:
+            print(f"sent more than once: {twice}; never sent: {never}", file=sys.stderr)
+        return 0 if ok else 1
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
