@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static, TextArea
+from textual.widgets import DataTable, Footer, Input, Static, TextArea
 
 from mobitui.core import paste, states
 from mobitui.core.config import Campaign
@@ -130,7 +130,6 @@ class BulkScreen(Screen[None]):
             yield TextArea(id="paste", soft_wrap=False, show_line_numbers=True)
             with Vertical(id="bulk-right"):
                 yield Static(id="paste-summary")
-                yield ProgressBar(id="bulk-progress", show_eta=False)
                 yield Static(id="bulk-stats")
                 yield DataTable(id="bulk-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -140,7 +139,6 @@ class BulkScreen(Screen[None]):
         for label in ("mark", "line", "as pasted", "msisdn", "verdict", "state", "outcome", "error"):
             table.add_column(label, key=label)
         self.query_one("#paste", TextArea).border_title = "Paste"
-        self.query_one("#bulk-progress").display = False
         self._summary()
         self.query_one("#paste", TextArea).focus()
         self.find_interrupted()
@@ -304,9 +302,6 @@ class BulkScreen(Screen[None]):
             job = BulkJob.create(service, self.campaign, numbers, operation, source="console paste",
                                  on_event=self._on_event)
         self.job, self.job_id = job, job.job_id
-        bar = self.query_one("#bulk-progress", ProgressBar)
-        bar.display = True
-        bar.update(total=max(1, job.info.total), progress=0)
         self.query_one("#paste", TextArea).read_only = True
         try:
             await job.run()
@@ -352,9 +347,16 @@ class BulkScreen(Screen[None]):
         from mobitui.core.bulk import Progress
 
         assert isinstance(p, Progress)
-        self.query_one("#bulk-progress", ProgressBar).update(total=max(1, p.total), progress=p.done + p.unknown)
+        # The bar is drawn as text inside one fixed-height Static: a ProgressBar
+        # widget re-lays out the screen (and redraws the table) on every update.
+        finished = p.done + p.unknown
+        width = 40
+        filled = int(width * finished / p.total) if p.total else width
         t = Text()
-        t.append(f"{p.operation.value}: {p.done + p.unknown}/{p.total}", "bold")
+        t.append("━" * filled, "bold green")
+        t.append("━" * (width - filled), "dim")
+        t.append(f" {100 * finished / p.total if p.total else 100:.0f}%\n")
+        t.append(f"{p.operation.value}: {finished}/{p.total}", "bold")
         t.append(f" · {p.rate:.0f}/s")
         if p.eta is not None and p.left:
             t.append(f" · ETA {p.eta:.0f} s")
@@ -372,7 +374,8 @@ class BulkScreen(Screen[None]):
             t.append(f"failed {failed}  ", "red")
         if p.unknown:
             t.append(f"unknown {p.unknown}", "bold yellow")
-        self.query_one("#bulk-stats", Static).update(t)
+        # Fixed height (CSS): no layout pass, so the table is not re-laid out and redrawn.
+        self.query_one("#bulk-stats", Static).update(t, layout=False)
 
     def action_escape(self) -> None:
         if self.job is not None:
