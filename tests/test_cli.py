@@ -188,3 +188,13 @@ def test_the_api_key_appears_nowhere(env, config_file, simulator, tmp_path, monk
         data = p.read_bytes()
         for s in spellings:
             assert s.encode() not in data, p
+
+
+def test_hostile_server_text_reaches_the_terminal_inert(env, config_file, simulator):
+    for fmt in ((), ("--json",)):
+        r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", *fmt, "254799999016")
+        out = r.stdout + r.stderr
+        assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+        assert "[bold red]" in out  # shown as the literal characters it is
+    r = mobitui(env, "history", "--config", str(config_file), "254799999016")
+    assert "\x1b" not in r.stdout and r.returncode == 0
