@@ -16,23 +16,12 @@ from __future__ import annotations
 
 import hashlib
 
-# The thirteen subscription states, in the order the docs list them. The docs
-# define none of them; the simulator only hands them out.
-SUBSCRIPTION_STATES: tuple[str, ...] = (
-    "active",
-    "inactive",
-    "nf",
-    "nfi",
-    "ping",
-    "onhold",
-    "blocked",
-    "reinvite",
-    "doi-onhold",
-    "doi-declined",
-    "suspended",
-    "investigate",
-    "unsub",
-)
+from mobitui.core.results import STATES
+
+# The thirteen subscription states, in the order the docs list them (one list for
+# the client and the simulator). The docs define none of them; the simulator
+# only hands them out.
+SUBSCRIPTION_STATES: tuple[str, ...] = STATES
 
 ACTIVE_SHARE = 0.6
 
