@@ -32,3 +32,19 @@ def test_snapshot(snap_compare, name, size):
     app = showcase.frozen_app(**options)
     with showcase.frozen_clock():
         assert snap_compare(app, terminal_size=size, run_before=scenario)
+
+
+def test_no_snapshot_or_screenshot_carries_the_key():
+    from pathlib import Path
+    from urllib.parse import quote
+
+    from mobitui.simulator.demo import DEMO_API_KEY
+
+    root = Path(__file__).resolve().parent.parent
+    pictures = [*root.glob("tests/__snapshots__/**/*.svg"), *root.glob("screenshots/*.svg")]
+    assert len(pictures) >= 8
+    for p in pictures:
+        text = p.read_text()
+        assert DEMO_API_KEY not in text and quote(DEMO_API_KEY, safe="") not in text, p
+    confirm = next(p for p in pictures if "confirm-120x36" in p.name).read_text()
+    assert "PASSWORD=***" in confirm  # the key's place in the URL is there, masked
