@@ -37,7 +37,8 @@ def test_fault_matrix_every_operation_against_every_fault():
 
 
 def test_kill_9_loop_reduced():
-    r = tool("tools/kill_loop.py", "--kills", "4", "--numbers", "24", "--seed", "11")
+    """One kill of the console (in tmux) mid bulk unsubscribe, then three of the headless resume."""
+    r = tool("tools/kill_loop.py", "--console", "--kills", "4", "--numbers", "24", "--seed", "11")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "twice or more: 0, never: 0" in r.stdout
 
@@ -50,7 +51,7 @@ def test_soak_reduced():
 
 @pytest.mark.slow
 def test_kill_9_loop_long():
-    r = tool("tools/kill_loop.py", "--kills", "25", "--numbers", "80", timeout=1800)
+    r = tool("tools/kill_loop.py", "--console", "--kills", "25", "--numbers", "80", timeout=1800)
     assert r.returncode == 0, r.stdout + r.stderr
 
 

@@ -1,6 +1,10 @@
-"""kill -9 the headless CLI at random points of a bulk unsubscribe, resume, repeat; then count.
+"""kill -9 the console and the headless CLI at random points of a bulk unsubscribe, resume, repeat; then count.
 
-    python tools/kill_loop.py [--kills 20] [--numbers 60] [--campaign "Kenya Jokes SMS"] [--seed N]
+    python tools/kill_loop.py [--kills 20] [--numbers 60] [--campaign "Kenya Jokes SMS"] [--seed N] [--console]
+
+With --console the first run is the console in tmux: the numbers are pasted
+into the bulk screen, checked, and the active ones unsubscribed after typing
+the count; it is killed with SIGKILL a random 0.1-0.9 s into that job.
 
 A simulator process (50 ms latency, so requests are really in flight when the
 kill lands) serves the demo account. The first run is `mobitui unsubscribe
@@ -50,12 +54,89 @@ def wait_for_job(journal: Path, proc: subprocess.Popen[bytes]) -> int | None:
     return None
 
 
+def unsubscribe_job(journal: Path) -> int | None:
+    import sqlite3
+
+    if not journal.exists():
+        return None
+    try:
+        with sqlite3.connect(journal, timeout=1) as db:
+            row = db.execute("SELECT max(id) FROM jobs WHERE operation='unsubscribe'").fetchone()
+    except sqlite3.Error:
+        return None
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def job_numbers(journal: Path, job_id: int) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(journal) as db:
+        rows = db.execute(
+            "SELECT msisdn FROM job_items WHERE job_id=? AND status != 'skipped' ORDER BY position", (job_id,)
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def console_run_killed(config: Path, campaign: str, numbers_file: Path, env: dict[str, str],
+                       journal: Path, delay: float) -> int:
+    """Paste in the console's bulk screen (tmux), check, unsubscribe the active ones; kill -9 mid-run."""
+    import re
+    import shlex
+
+    sock = f"mobitui-kills-{os.getpid()}"
+    tmux = ["tmux", "-L", sock]
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k.startswith(("MOBITUI_", "PYTHONPATH")))
+    cmd = (f"env -u COLUMNS -u LINES {exports} {shlex.quote(sys.executable)} -m mobitui "
+           f"--config {shlex.quote(str(config))} --campaign {shlex.quote(campaign)}; sleep 600")
+    subprocess.run([*tmux, "new-session", "-d", "-s", "k", "-x", "130", "-y", "36", cmd], check=True)
+
+    def screen() -> str:
+        return subprocess.run([*tmux, "capture-pane", "-p", "-t", "k"], capture_output=True, text=True).stdout
+
+    def wait_for(pattern: str, timeout: float = 60) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, screen())
+            if m:
+                return m
+            time.sleep(0.1)
+        raise SystemExit(f"console: {pattern!r} did not appear:\n{screen()}")
+
+    try:
+        wait_for("MSISDN")
+        subprocess.run([*tmux, "send-keys", "-t", "k", "C-n"], check=True)
+        wait_for("Paste")
+        subprocess.run([*tmux, "load-buffer", str(numbers_file)], check=True)
+        subprocess.run([*tmux, "paste-buffer", "-p", "-t", "k"], check=True)
+        total = wait_for(r"[1-9]\d* entries: (\d+) to send").group(1)
+        subprocess.run([*tmux, "send-keys", "-t", "k", "C-r"], check=True)
+        wait_for(rf"status: {total}/{total}")
+        subprocess.run([*tmux, "send-keys", "-t", "k", "C-o"], check=True)
+        count = wait_for(r"Unsubscribe (\d+) numbers\?").group(1)
+        subprocess.run([*tmux, "send-keys", "-t", "k", count, "Enter"], check=True)
+        deadline = time.monotonic() + 30
+        while unsubscribe_job(journal) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(delay)
+        pids = subprocess.run(["pgrep", "-f", f"mobitui --config {config}"], capture_output=True, text=True)
+        for pid in pids.stdout.split():
+            os.kill(int(pid), signal.SIGKILL)
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    job = unsubscribe_job(journal)
+    if job is None:
+        raise SystemExit("the console never stored the unsubscribe job")
+    return job
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--numbers", type=int, default=60)
     ap.add_argument("--campaign", default="Kenya Jokes SMS")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--console", action="store_true",
+                    help="the first run is the console in tmux (paste, check, unsubscribe the active ones)")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="mobitui-kills-"))
@@ -74,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
                  "--concurrency", "4", "--file", str(work / "numbers.txt")]
         job_id = None
         kills = 0
-        for _ in range(args.kills):
+        journal = work / "data" / "journal.sqlite3"
+        if args.console:
+            job_id = console_run_killed(config, args.campaign, work / "numbers.txt", env, journal,
+                                        rng.uniform(0.1, 0.9))
+            kills += 1
+        for _ in range(args.kills - kills):
             cmd = first if job_id is None else [*base, "resume", str(job_id), "--config", str(config), "--yes"]
             p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if job_id is None:
@@ -92,19 +178,22 @@ def main(argv: list[str] | None = None) -> int:
         with urllib.request.urlopen(f"{url}/_simulator/stats", timeout=10) as r:
             stats = json.load(r)
         campaign_id = demo_config(url).campaign(args.campaign).campaign_id
+        expected = set(job_numbers(journal, job_id))  # the console unsubscribes only the active ones
         counts = {n: stats["unsubscribes"].get(f"{campaign_id}:{n}", 0) for n in numbers}
         twice = {n: c for n, c in counts.items() if c > 1}
-        never = [n for n, c in counts.items() if c == 0]
+        never = [n for n in expected if counts[n] == 0]
+        stray = [n for n, c in counts.items() if c and n not in expected]
         listed = subprocess.run([*base, "jobs", "--json", "--config", str(config)], env=env,
                                 capture_output=True, text=True, check=True)
         job = next(json.loads(line) for line in listed.stdout.splitlines() if json.loads(line)["id"] == job_id)
         done = job["counts"]["status"].get("done", 0)
         print(
-            f"{kills} kills survived; {args.numbers} numbers; unsubscribed exactly once: "
+            f"{kills} kills survived{' (the first of the console)' if args.console else ''}; "
+            f"{len(expected)} numbers to unsubscribe; unsubscribed exactly once: "
             f"{sum(1 for c in counts.values() if c == 1)}, twice or more: {len(twice)}, never: {len(never)}; "
             f"job {job_id} {job['state']}, {done} done; last resume exit {last.returncode}"
         )
-        ok = not twice and not never and done == args.numbers and job["state"] == "done"
+        ok = not twice and not never and not stray and done == len(expected) and job["state"] == "done"
         if not ok:
             print(f"sent more than once: {twice}; never sent: {never}", file=sys.stderr)
         return 0 if ok else 1
