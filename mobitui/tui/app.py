@@ -90,6 +90,7 @@ class MobituiApp(App[str]):
         self.key: KeyLookup | None = None
         self._generation = 0
         self.target: tuple[Campaign, str] | None = None
+        self._startup_notice: str | None = None  # e.g. --campaign named no campaign
         if runtime is None:
             return
         cfg = runtime.config
@@ -150,7 +151,7 @@ class MobituiApp(App[str]):
         self._core_ready = asyncio.Event()
         self._select(self.campaign)
         self.query_one("#lookup", LookupBar).input.focus()
-        if getattr(self, "_startup_notice", None):
+        if self._startup_notice:
             self.notify(self._startup_notice, severity="warning", markup=False)
         # The first frame comes first: the HTTP stack, the journal, the demo
         # simulator and the keyring are brought up right after it, off the loop.
