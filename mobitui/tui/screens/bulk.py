@@ -118,6 +118,8 @@ class BulkScreen(Screen[None]):
         self._dirty: set[str] = set()
         self.interrupted: list[int] = []
         self._drawn_stats = self._drawn_rows = 0.0
+        self._shown: list[int] = []  # indices into self.rows, in table order
+        self._stale: set[int] = set()  # shown rows whose result is newer than their cells
 
     def compose(self) -> ComposeResult:
         c = self.campaign
@@ -142,6 +144,11 @@ class BulkScreen(Screen[None]):
         self._summary()
         self.query_one("#paste", TextArea).focus()
         self.find_interrupted()
+        self.set_interval(0.5, self._refresh_when_idle)
+
+    def _refresh_when_idle(self) -> None:
+        if self.job is None:  # during a run the progress events drive the redraws
+            self._refresh_rows()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unsubscribe" and self.read_only:
@@ -170,6 +177,7 @@ class BulkScreen(Screen[None]):
         if generation != self._parse_generation:
             return
         self.rows = [Row(i, e) for i, e in enumerate(entries)]
+        self._stale.clear()
         self.by_msisdn = {r.entry.msisdn: r for r in self.rows if r.entry.usable and r.entry.msisdn}
         self.job_id = None
         self._summary()
@@ -199,31 +207,39 @@ class BulkScreen(Screen[None]):
     def _fill(self) -> None:
         table = self.query_one("#bulk-table", DataTable)
         table.clear()
-        shown = 0
+        self._shown = []
         for i, row in enumerate(self.rows):
             if row.matches(self.filter):
                 table.add_row(*self._cells(row), key=str(i))
-                shown += 1
-                if shown >= SHOWN:
+                self._shown.append(i)
+                if len(self._shown) >= SHOWN:
                     break
+        self._stale.difference_update(self._shown)  # drawn just now with their current results
         total = sum(1 for r in self.rows if r.matches(self.filter))
         more = f" (first {SHOWN} shown; the export has all)" if total > SHOWN else ""
         table.border_title = f"filter: {self.filter} · {total} rows{more}"
 
     def _refresh_rows(self) -> None:
-        """Apply results that arrived since the last progress tick to the visible rows."""
-        if not self._dirty:
-            return
-        table = self.query_one("#bulk-table", DataTable)
+        """Draw results into the rows in view (and a page either side); the rest stay
+        marked stale and are drawn when they scroll into view (the screen re-checks
+        every half second), so a run of thousands costs a screenful per tick."""
         for msisdn in self._dirty:
             row = self.by_msisdn.get(msisdn)
-            if row is None:
-                continue
-            key = str(row.index)
-            if key in table.rows:
-                for column, cell in zip(("state", "outcome", "error"), self._cells(row)[5:]):
-                    table.update_cell(key, column, cell)
+            if row is not None:
+                self._stale.add(row.index)
         self._dirty.clear()
+        if not self._stale:
+            return
+        table = self.query_one("#bulk-table", DataTable)
+        page = max(table.size.height, 10)
+        first = max(0, int(table.scroll_y) - page)
+        for index in self._shown[first : first + 3 * page]:
+            if index in self._stale:
+                self._stale.discard(index)
+                key = str(index)
+                if key in table.rows:
+                    for column, cell in zip(("state", "outcome", "error"), self._cells(self.rows[index])[5:]):
+                        table.update_cell(key, column, cell)
 
     def _summary(self) -> None:
         c = paste.counts(r.entry for r in self.rows)
@@ -260,9 +276,10 @@ class BulkScreen(Screen[None]):
         if not self._usable():
             self.notify("Nothing to check: paste numbers first.", markup=False)
             return
-        for r in self.rows:
-            r.result = None
-        self._fill()
+        if any(r.result is not None for r in self.rows):  # a fresh paste has nothing to clear
+            for r in self.rows:
+                r.result = None
+            self._fill()
         self.start_job(Operation.STATUS, [r.entry for r in self.rows], None)
 
     def action_unsubscribe(self) -> None:
