@@ -483,8 +483,8 @@ class MobituiApp(App[str]):
             ("y / esc / enter", "unsubscribe dialog", "confirm / cancel / cancel (Cancel has focus)"),
             ("ctrl+r / ctrl+o / ctrl+t", "bulk", "check all / unsubscribe a selection / filter"),
             ("ctrl+s / y / f5 / esc", "bulk", "export / copy numbers / resume a job / cancel a run"),
+            ("?", "when not typing", "Help"),
             ("tab / shift+tab", "anywhere", "move between panes"),
-            ("ctrl+p", "anywhere", "command palette"),
         ]
         return rows
 
