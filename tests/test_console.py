@@ -310,3 +310,47 @@ async def test_help_lists_every_binding_and_question_mark_types_in_the_field(sim
             assert binding.description in described
         keys = " ".join(row[0] for row in app.screen.rows)
         assert "ctrl+a" not in keys and "ctrl+b" not in keys
+
+
+async def test_a_distinctive_key_reaches_no_screen_and_no_file(sim_config, simulator, monkeypatch, tmp_path):
+    from urllib.parse import quote, quote_plus
+
+    key = "Xk9+distinctive/KEY=4u&4d8f7e6"
+    spellings = {key, quote(key, safe=""), quote_plus(key)}
+    monkeypatch.setattr(simulator.sim, "api_key", key)
+    app = make_app(with_ui(sim_config, refresh_interval=0), key=key, campaign="Kenya Jokes SMS")
+    shots = []
+    async with app.run_test(size=(160, 50)) as pilot:
+        await lookup(app, pilot, ACTIVE)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        shots.append(app.export_screenshot())  # the dialog shows the request to be sent
+        await pilot.press("y")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert [q["operation"] for q in simulator.sim.requests].count("mt-stop") == 1
+        await pilot.pause(0.3)
+        shots.append(app.export_screenshot())
+        await pilot.press("f6", "end", "enter")  # the newest exchange in full
+        await pilot.pause()
+        assert isinstance(app.screen, ExchangeDetail)
+        shots.append(app.export_screenshot())
+        await pilot.press("escape", "ctrl+f")
+        for name in ("Kenya Web Opt-In",):
+            await pilot.press(*name, "enter")
+        await pilot.press("escape")
+        await lookup(app, pilot, "254700000102")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        shots.append(app.export_screenshot())
+        await pilot.press("y")
+        await settle(app, pilot)
+        shots.append(app.export_screenshot())
+    blob = "\n".join(shots)
+    assert "PASSWORD=***" in blob and "/***/" in blob  # the places the key would be, masked
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("journal.sqlite3") for p in files)
+    for s in spellings:
+        assert s not in blob
+        for p in files:
+            assert s.encode() not in p.read_bytes(), p
