@@ -207,6 +207,12 @@ async def test_log_detail_view(sim_config, simulator):
         detail = str(app.screen.query_one("#detail-text", Static).render())
         assert "## request" in detail and "POST " in detail and '"signature"' in detail
         assert '"authenticated": true' in detail  # pretty-printed JSON
+        await pilot.press("s")
+        await app.screen.workers.wait_for_complete()
+        from mobitui.core import paths
+
+        (saved,) = (paths.data_dir() / "exchanges").glob("exchange-*.txt")
+        assert "## response" in saved.read_text() and "HTTP 200" in saved.read_text()
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ExchangeDetail)

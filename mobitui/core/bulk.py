@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Union
 
-from mobitui.core.client import Operation, Outcome, Result, _retry_after
+from mobitui.core.client import Operation, Outcome, Result, retry_after_seconds
 from mobitui.core.config import Campaign, Config, Route
 from mobitui.core.jobs import (
     HEARTBEAT_EVERY,
@@ -454,7 +454,7 @@ class BulkJob:
     def _on_exchange(self, ex: Exchange) -> None:
         if ex.status != 429:
             return
-        wait = _retry_after(ex.response_headers)
+        wait = retry_after_seconds(ex.response_headers)
         self.pause(1.0 if wait is None else wait, "the server answered HTTP 429 (rate limited)")
 
     def pause(self, seconds: float, reason: str) -> None:

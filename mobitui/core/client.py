@@ -84,7 +84,7 @@ def _text(v: Any, limit: int = 500) -> str | None:
     return s[:limit]
 
 
-def _retry_after(headers: list[tuple[str, str]]) -> float | None:
+def retry_after_seconds(headers: list[tuple[str, str]]) -> float | None:
     for k, v in headers:
         if k.lower() == "retry-after":
             try:
@@ -507,7 +507,7 @@ class MobivateClient:
             http_status=st,
             reference=_text(data.get("reference"), 100),
             answer=answer,
-            retry_after=_retry_after(reply.headers),
+            retry_after=retry_after_seconds(reply.headers),
         )
         mutating = op is Operation.UNSUBSCRIBE
         said = f" (server said: {server_error})" if server_error else ""
@@ -579,7 +579,7 @@ class MobivateClient:
             Outcome.FAILED,
             http_status=st,
             reference=body.mt_reference,
-            retry_after=_retry_after(reply.headers),
+            retry_after=retry_after_seconds(reply.headers),
         )
         data = body.mapping
         # {"200": "MT-..."} / {"590": "SEND_FAILED: ..."} / {"error": "..."}

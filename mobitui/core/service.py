@@ -30,9 +30,14 @@ class Service:
         recorder: Recorder | None = None,
         demo: bool = False,
         concurrency: int | None = None,
+        transport: object | None = None,
     ) -> Service:
         client = MobivateClient(
-            config, api_key, recorder=recorder, concurrency=concurrency or config.bulk.concurrency
+            config,
+            api_key,
+            recorder=recorder,
+            transport=transport,  # type: ignore[arg-type]
+            concurrency=concurrency or config.bulk.concurrency,
         )
         return cls(config, client, journal, demo)
 

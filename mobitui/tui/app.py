@@ -172,17 +172,16 @@ class MobituiApp(App[str]):
     @work(thread=True, exit_on_error=False, group="core", description="starting the core")
     def start_core(self) -> None:
         assert self.runtime is not None
-        from mobitui.core.client import MobivateClient
         from mobitui.core.service import Service
 
         cfg = self.config
         self.runtime.ensure_started()
         recorder = Recorder(keep=cfg.ui.log_limit)
         recorder.subscribe(self._on_exchange)
-        client = MobivateClient(
-            cfg, None, recorder=recorder, transport=self._transport, concurrency=cfg.bulk.concurrency
+        service = Service.open(
+            cfg, None, self.runtime.open_journal(), recorder=recorder, demo=self.runtime.demo,
+            transport=self._transport,
         )
-        service = Service(cfg, client, self.runtime.open_journal(), self.runtime.demo)
         self.call_from_thread(self._core_started, service)
 
     def _core_started(self, service: Service) -> None:

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -83,6 +84,11 @@ class ExchangeDetail(ModalScreen[None]):
         self.notify("Exchange copied to the clipboard (OSC 52).", markup=False)
 
     def action_save(self) -> None:
+        self.save_to_file()
+
+    @work(thread=True, exit_on_error=False, group="exchange-save", description="saving the exchange")
+    def save_to_file(self) -> None:
+        """Disk work off the event loop (a home on NFS can stall for seconds)."""
         folder = paths.data_dir() / "exchanges"
         stamp = datetime.fromtimestamp(self.exchange.started).strftime("%Y%m%d-%H%M%S")
         path = folder / f"exchange-{stamp}-{self.exchange.id}.txt"
@@ -90,6 +96,6 @@ class ExchangeDetail(ModalScreen[None]):
             folder.mkdir(parents=True, exist_ok=True)
             path.write_text(as_text(self.exchange), encoding="utf-8")
         except OSError as exc:
-            self.notify(f"Could not save: {exc.strerror}", severity="error", markup=False)
+            self.app.call_from_thread(self.notify, f"Could not save: {exc.strerror}", severity="error", markup=False)
             return
-        self.notify(f"Saved to {path}", markup=False)
+        self.app.call_from_thread(self.notify, f"Saved to {path}", markup=False)
