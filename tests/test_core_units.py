@@ -265,3 +265,19 @@ def test_recorder_keeps_a_bounded_window_and_tells_listeners():
         r.record(started=0, method="GET", url=f"http://h/{i}")
     assert [e.url for e in r.recent] == ["http://h/2", "http://h/3", "http://h/4"]
     assert len(seen) == 5
+
+
+def test_a_child_recorder_shares_secrets_and_the_window_but_not_its_listeners():
+    parent = Recorder([], keep=10)
+    kid = parent.child()
+    parent_seen, kid_seen = [], []
+    parent.subscribe(parent_seen.append)
+    kid.subscribe(kid_seen.append)
+    parent.add_secret("K3y-added-after-the-child")  # the console finds the key later
+    a = kid.record(started=0, method="GET", url="http://h/x?k=K3y-added-after-the-child",
+                   response_body="echo K3y-added-after-the-child")
+    b = parent.record(started=0, method="GET", url="http://h/lookup")
+    assert a.url == f"http://h/x?k={MASK}" and a.response_body == f"echo {MASK}"
+    assert [e.id for e in parent_seen] == [a.id, b.id] and a.id != b.id
+    assert [e.id for e in parent.recent] == [a.id, b.id]
+    assert kid_seen == [a]  # a lookup's 429 on the console's recorder never pauses a job

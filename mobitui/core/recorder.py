@@ -56,30 +56,51 @@ class Exchange:
 Listener = Callable[[Exchange], None]
 
 
+class _Secrets:
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: tuple[str, ...] = ()  # longest first
+
+
 class Recorder:
     def __init__(self, secrets: Iterable[str | None] = (), keep: int = 500):
-        self._secrets: list[str] = []
-        for s in secrets:
-            self.add_secret(s)
+        # A box shared with child recorders. Replaced whole, never changed in place:
+        # a bulk job's thread redacts while the console may add the key (a list
+        # sorted in place reads as empty to another thread meanwhile).
+        self._secrets = _Secrets()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._parent: Recorder | None = None
         self.recent: deque[Exchange] = deque(maxlen=keep)
         self._listeners: list[Listener] = []
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        for s in secrets:
+            self.add_secret(s)
+
+    def child(self, keep: int = 50) -> Recorder:
+        """A recorder for one piece of work (a bulk job on its own thread): the same
+        secrets (added later too), exchange ids from the same sequence, its own
+        listeners; whatever it records also reaches this recorder's window and
+        listeners. So a job can watch its own exchanges (a 429 that pauses it) without
+        seeing the console's lookups, and the request log still shows the job's."""
+        kid = Recorder(keep=keep)
+        kid._secrets = self._secrets  # the same box: a key set later is redacted there too
+        kid._ids, kid._lock, kid._parent = self._ids, self._lock, self
+        return kid
 
     # -- secrets -----------------------------------------------------------
     def add_secret(self, secret: str | None) -> None:
         if not secret or len(secret) < 4:
             return
         spellings = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
-        for s in spellings:
-            if s not in self._secrets:
-                self._secrets.append(s)
-        self._secrets.sort(key=len, reverse=True)
+        box = self._secrets
+        with self._lock:
+            box.values = tuple(sorted(set(box.values) | spellings, key=len, reverse=True))
 
     def redact(self, text: str) -> str:
         if not text:
             return text
-        for s in self._secrets:
+        for s in self._secrets.values:
             if s in text:
                 text = text.replace(s, MASK)
         return text
@@ -135,10 +156,15 @@ class Recorder:
             error=self.redact(error) if error else None,
             attempt=attempt,
         )
+        self._tell(ex)
+        return ex
+
+    def _tell(self, ex: Exchange) -> None:
         self.recent.append(ex)
         for listener in list(self._listeners):
             try:
                 listener(ex)
             except Exception:  # a broken listener must not break the call
                 pass
-        return ex
+        if self._parent is not None:
+            self._parent._tell(ex)

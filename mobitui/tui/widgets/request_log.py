@@ -58,8 +58,9 @@ class RequestLog(DataTable[Text]):
         # queue simply keeps the newest exchanges, at no cost to the run.
         if not self._pending or self.app.screen is not self.screen:
             return
-        batch = list(self._pending)
-        self._pending.clear()
+        pending, batch = self._pending, []
+        while pending:  # popleft: a bulk job's thread may append meanwhile
+            batch.append(pending.popleft())
         if len(batch) >= self.limit:
             self.clear()
             self.exchanges.clear()
