@@ -54,6 +54,22 @@ def start_simulator(latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the simulator did not start listening within 20 s")
 
 
+def loop_name() -> str:
+    from mobitui.core import loops
+
+    return "asyncio" if os.environ.get("MOBITUI_BENCH_LOOP") == "asyncio" else loops.name()
+
+
+def run_loop(main):  # type: ignore[no-untyped-def]
+    """On the loop the CLI and the console's job thread use (uvloop where installed),
+    or asyncio's own with MOBITUI_BENCH_LOOP=asyncio."""
+    if os.environ.get("MOBITUI_BENCH_LOOP") == "asyncio":
+        return asyncio.run(main)
+    from mobitui.core import loops
+
+    return loops.run(main)
+
+
 def measure(base_url: str, numbers: int, concurrency: int, transport: str) -> dict[str, object]:
     """One run in this process; returns the figures."""
     import httpx
@@ -98,8 +114,9 @@ def measure(base_url: str, numbers: int, concurrency: int, transport: str) -> di
             "ok": progress.outcomes.get("ok", 0),
         }
 
-    figures = asyncio.run(go())
+    figures = run_loop(go())
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["loop"] = loop_name()
     return figures
 
 
@@ -141,8 +158,9 @@ def measure_raw(base_url: str, numbers: int, concurrency: int) -> dict[str, obje
         await http.aclose()
         return {"create_s": 0.0, "run_s": t1 - t0, "wall_s": t1 - t0, "cpu_s": cpu, "done": numbers, "ok": ok}
 
-    figures = asyncio.run(go())
+    figures = run_loop(go())
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["loop"] = loop_name()
     return figures
 
 
@@ -155,7 +173,7 @@ def report(label: str, f: dict[str, object], numbers: int, latency_ms: float, co
         f"wall {wall:.2f} s (create {float(f['create_s']):.2f} s + run {float(f['run_s']):.2f} s), "  # type: ignore[arg-type]
         f"floor {floor:.2f} s, wall/floor {ratio}, {numbers / wall:.0f} req/s, "
         f"CPU {float(f['cpu_s']) * 1e6 / numbers:.0f} µs/number, "  # type: ignore[arg-type]
-        f"peak RSS {float(f['peak_rss_mb']):.0f} MB, {f['ok']}/{numbers} ok"  # type: ignore[arg-type]
+        f"peak RSS {float(f['peak_rss_mb']):.0f} MB, {f['ok']}/{numbers} ok, {f['loop']} loop"  # type: ignore[arg-type]
     )
 
 
