@@ -27,6 +27,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bulk import start_simulator  # noqa: E402
 
+PROBE_EVERY = float(os.environ.get("PROBE_EVERY", "0.01"))
+
 
 async def run(base_url: str, numbers: int, concurrency: int) -> dict[str, float]:
     from textual.widgets import TextArea
@@ -60,15 +62,15 @@ async def run(base_url: str, numbers: int, concurrency: int) -> dict[str, float]
         async def probe() -> None:
             while running:
                 t = time.perf_counter()
-                await asyncio.sleep(0.01)
-                lags.append(time.perf_counter() - t - 0.01)
+                await asyncio.sleep(PROBE_EVERY)
+                lags.append(time.perf_counter() - t - PROBE_EVERY)
 
         prober = asyncio.create_task(probe())
         t0 = time.perf_counter()
         cpu0 = time.process_time()
         await pilot.press("ctrl+r")
         await asyncio.sleep(0.05)
-        while screen.job is not None:  # plain sleeps: the pilot's pause() costs CPU itself
+        while screen.running is not None:  # plain sleeps: the pilot's pause() costs CPU itself
             await asyncio.sleep(0.05)
         wall = time.perf_counter() - t0
         cpu = time.process_time() - cpu0

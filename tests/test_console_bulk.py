@@ -36,7 +36,7 @@ async def open_bulk(app, pilot, text: str) -> BulkScreen:  # type: ignore[no-unt
 
 async def run_to_end(screen, pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause(0.1)
-    while screen.job is not None:
+    while screen.running is not None:
         await pilot.pause(0.05)
     await pilot.pause()
 

@@ -419,7 +419,22 @@ class MobituiApp(App[str]):
     def action_bulk(self) -> None:
         from mobitui.tui.screens.bulk import BulkScreen
 
-        self.push_screen(BulkScreen(self.campaign, self.core, self.read_only))
+        self.push_screen(BulkScreen(self.campaign, self.core, self.read_only, self.open_job_service))
+
+    def open_job_service(self) -> Service:
+        """A Service for a bulk job on its own thread (called there): its own transport
+        and journal connection; its exchanges still reach the request log."""
+        from mobitui.core.service import Service
+
+        assert self.runtime is not None and self.service is not None
+        return Service.open(
+            self.config,
+            self.key.key if self.key is not None else None,
+            self.runtime.open_journal(),
+            recorder=self.service.recorder.child(),
+            demo=self.runtime.demo,
+            transport=self._transport,
+        )
 
     def _tell_about_interrupted_jobs(self, service: Service) -> None:
         from mobitui.core.jobs import JobStore
