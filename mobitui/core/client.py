@@ -194,6 +194,7 @@ class MobivateClient:
             "pool": net.connect_timeout,
         }
         self._sleep = sleep
+        self._parsed_urls: dict[str, tuple[httpx.URL, str]] = {}
 
     async def __aenter__(self) -> MobivateClient:
         return self
@@ -215,6 +216,19 @@ class MobivateClient:
         return bool(self._api_key)
 
     # -- the wire ------------------------------------------------------------
+    def _parse_url(self, url: str) -> tuple[httpx.URL, str]:
+        """The URL as httpx wants it, and its host. Parsed once for URLs without a
+        query (status and the RESTful unsubscribe: one per campaign): httpx's URL
+        parsing was a tenth of a bulk run's CPU. Gateway URLs carry the number."""
+        hit = self._parsed_urls.get(url)
+        if hit is None:
+            hit = (httpx.URL(url), urlsplit(url).netloc)
+            if "?" not in url:
+                if len(self._parsed_urls) >= 64:
+                    self._parsed_urls.clear()
+                self._parsed_urls[url] = hit
+        return hit
+
     async def _send(
         self,
         method: str,
@@ -232,10 +246,10 @@ class MobivateClient:
             "Accept": "application/json, */*",
         }
         headers.update(extra_headers or {})
+        parsed, host = self._parse_url(url)
         request = httpx.Request(
-            method, url, content=content, headers=headers, extensions={"timeout": self._timeouts}
+            method, parsed, content=content, headers=headers, extensions={"timeout": self._timeouts}
         )
-        host = urlsplit(url).netloc
         started = time.time()
         t0 = time.perf_counter()
         status: int | None = None

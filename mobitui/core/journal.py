@@ -159,10 +159,34 @@ class Journal:
         )
 
     def record(self, campaign: Campaign, result: Result, job_id: int | None = None) -> int:
-        """One row for a call that changes nothing (status)."""
-        row = self.begin(campaign, result.msisdn, result.operation.value, result.route.value, job_id)
-        self.finish(row, result)
-        return row
+        """One row for a call that changes nothing (status): written whole, in one statement."""
+        op = self.operator
+        now = _now()
+        cur = self._db.execute(
+            "INSERT INTO actions (started_at, finished_at, os_user, host, ssh_client, campaign_id,"
+            " campaign_name, msisdn, operation, route, outcome, state, http_status, reference, error,"
+            " exchanges, job_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                now,
+                now,
+                op.user,
+                op.host,
+                op.ssh_client,
+                campaign.campaign_id,
+                campaign.name,
+                result.msisdn,
+                result.operation.value,
+                result.route.value,
+                result.outcome.value,
+                result.state,
+                result.http_status,
+                result.reference,
+                result.error,
+                _exchanges_json(result),
+                job_id,
+            ),
+        )
+        return int(cur.lastrowid or 0)
 
     def history(self, msisdn: str, limit: int = 50) -> list[dict[str, Any]]:
         rows = self._db.execute(
