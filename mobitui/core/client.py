@@ -21,6 +21,7 @@ because the MT route sends the subscriber an SMS.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import random
@@ -94,8 +95,10 @@ def retry_after_seconds(headers: list[tuple[str, str]]) -> float | None:
     return None
 
 
+@functools.lru_cache(maxsize=4)
 def ssl_context(ca_bundle: Any = None) -> ssl.SSLContext:
-    """TLS verification is always on; a custom CA bundle may replace the default."""
+    """TLS verification is always on; a custom CA bundle may replace the default.
+    Made once per bundle: loading certificates takes tens of milliseconds."""
     if ca_bundle:
         return ssl.create_default_context(cafile=str(ca_bundle))
     try:

@@ -217,11 +217,20 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _entries(numbers: Iterable[Entry | str]) -> Iterator[tuple[int, str, str | None, str, str]]:
-    """(line, raw, msisdn or None, verdict, reason); plain strings are taken as MSISDNs."""
+EntryRow = tuple[int, str, "str | None", str, str]  # line, raw, msisdn or None, verdict, reason
+
+
+def entry_rows(numbers: Iterable[Entry | str | EntryRow]) -> Iterator[EntryRow]:
+    """(line, raw, msisdn or None, verdict, reason); plain strings are taken as MSISDNs,
+    tuples as rows already made (a job handed to another process)."""
     seen: set[str] = set()
     for i, n in enumerate(numbers, start=1):
-        if isinstance(n, Entry):
+        if isinstance(n, (tuple, list)):
+            line, raw, msisdn, verdict, reason = n
+            if msisdn:
+                seen.add(msisdn)
+            yield int(line), str(raw), (str(msisdn) if msisdn else None), str(verdict), str(reason)
+        elif isinstance(n, Entry):
             if n.usable:
                 seen.add(n.msisdn)  # type: ignore[arg-type]
                 yield n.line, n.raw, n.msisdn, n.verdict, n.reason
@@ -248,7 +257,7 @@ class JobStore:
         self,
         campaign: Campaign,
         operation: Operation,
-        numbers: Iterable[Entry | str],
+        numbers: Iterable[Entry | str | EntryRow],
         concurrency: int,
         source: str | None = None,
     ) -> int:
@@ -271,7 +280,7 @@ class JobStore:
             rows = (
                 (job_id, pos, line, raw, msisdn, verdict, reason,
                  ItemStatus.PENDING.value if msisdn else ItemStatus.SKIPPED.value)
-                for pos, (line, raw, msisdn, verdict, reason) in enumerate(_entries(numbers))
+                for pos, (line, raw, msisdn, verdict, reason) in enumerate(entry_rows(numbers))
             )
             db.executemany(
                 "INSERT INTO job_items (job_id, position, line, raw, msisdn, verdict, reason, status)"

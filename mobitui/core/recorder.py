@@ -9,6 +9,7 @@ form-encoded spelling) anywhere in URL, headers or body. Everything downstream
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import threading
@@ -156,6 +157,15 @@ class Recorder:
             error=self.redact(error) if error else None,
             attempt=attempt,
         )
+        self._tell(ex)
+        return ex
+
+    def relay(self, ex: Exchange) -> Exchange:
+        """An exchange recorded (and redacted) elsewhere, by a job's child process:
+        given an id of this sequence (ids key the request log's rows) and passed on."""
+        with self._lock:
+            ident = next(self._ids)
+        ex = dataclasses.replace(ex, id=ident)
         self._tell(ex)
         return ex
 

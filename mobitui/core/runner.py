@@ -27,12 +27,25 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Protocol
 
 from mobitui.core import loops
 from mobitui.core.bulk import BulkJob, Event, OnEvent, Progress
 from mobitui.core.service import Service
 
 MakeJob = Callable[[Service, OnEvent], BulkJob]
+
+
+class BulkRunner(Protocol):
+    """What a host holds while a job runs elsewhere: this thread runner, or
+    :class:`~mobitui.core.worker.JobProcess`."""
+
+    @property
+    def job_id(self) -> int | None: ...
+
+    def drain(self) -> list[Event]: ...
+
+    def cancel(self) -> None: ...
 
 
 class JobThread:

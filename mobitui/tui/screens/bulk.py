@@ -29,9 +29,15 @@ from mobitui.tui.safe import plain
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
 
 if TYPE_CHECKING:
-    from mobitui.core.bulk import Event
-    from mobitui.core.runner import JobThread
+    from concurrent.futures import Future
+
+    from mobitui.core.bulk import Event, Progress
+    from mobitui.core.jobs import EntryRow
+    from mobitui.core.runner import BulkRunner
     from mobitui.core.service import Service
+
+    StartJob = Callable[[Campaign, Operation, "list[EntryRow] | None", "int | None"],
+                        tuple[BulkRunner, Future[Progress]]]
 
 SHOWN = 2000
 FILTERS = ["all", "usable", "rejected", "active", "not active", "failed", "unknown"]
@@ -106,17 +112,17 @@ class BulkScreen(Screen[None]):
         campaign: Campaign,
         core: Callable[[], Awaitable[Service]],
         read_only: bool,
-        open_job_service: Callable[[], Service],
+        start_job: StartJob,
     ) -> None:
         super().__init__()
         self.campaign = campaign
         self.core = core
         self.read_only = read_only
-        self.open_job_service = open_job_service  # called on the job's own thread
+        self._start_job = start_job  # runs the job off this loop: a process, or a thread
         self.rows: list[Row] = []
         self.by_msisdn: dict[str, Row] = {}
         self.filter = "all"
-        self.running: JobThread | None = None  # the job being run, on its own thread
+        self.running: BulkRunner | None = None  # the job being run, off the console's loop
         self.job_id: int | None = None
         self._parse_generation = 0
         self._dirty: set[str] = set()
@@ -316,31 +322,29 @@ class BulkScreen(Screen[None]):
                         resume_id: int | None = None) -> None:
         import asyncio
 
-        from mobitui.core.bulk import BulkJob
-        from mobitui.core.jobs import JobError
-        from mobitui.core.runner import JobThread
+        from mobitui.core.jobs import JobError, entry_rows
+        from mobitui.core.worker import WorkerFailed
 
         await self.core()  # the console's own service: the key, the recorder
-
-        def make_job(service: Service, on_event: Callable[[Event], None]) -> BulkJob:
-            if resume_id is not None:
-                return BulkJob.resume(service, resume_id, on_event=on_event)
-            return BulkJob.create(service, self.campaign, numbers, operation, source="console paste",
-                                  on_event=on_event)
-
-        # The job runs on its own thread and loop: drawing here never holds up its answers.
-        running = JobThread(self.open_job_service, make_job)
+        rows = None
+        if resume_id is None:
+            rows = await asyncio.to_thread(lambda: list(entry_rows(numbers)))
+        self.job_id = None
+        running, future = self._start_job(self.campaign, operation, rows, resume_id)
         self.running = running
         self.query_one("#paste", TextArea).read_only = True
         drawer = self.set_interval(0.1, self._take_events)
         # The console holds a few hundred thousand long-lived objects (widgets, styles,
-        # the paste). Frozen for the run, the collections the job's allocations set off
-        # do not rescan them: those full scans were the 80-100 ms stalls of a run.
+        # the paste). Frozen for the run, the collections that the run's results set
+        # off do not rescan them: those full scans were the 80-100 ms stalls of a run.
         gc.freeze()
         try:
-            await asyncio.wrap_future(running.start())
+            await asyncio.wrap_future(future)
         except JobError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=10)
+        except WorkerFailed as exc:  # its process died: F5 resumes the job
+            self.notify(f"The bulk job stopped: {exc}", severity="error", markup=False, timeout=15)
+            self.find_interrupted()
         except Exception as exc:  # the job's thread failed: say so, never a silent nothing
             self.notify(f"The bulk job stopped: {type(exc).__name__}: {exc}", severity="error",
                         markup=False, timeout=15)
@@ -353,6 +357,7 @@ class BulkScreen(Screen[None]):
             self._refresh_rows()
             if self.filter not in ("all", "usable", "rejected"):
                 self._fill()  # the rows that match a result filter have changed
+            self.app.prepare_job_process()  # type: ignore[attr-defined]  # warm for the next run
 
     def _take_events(self) -> None:
         running = self.running

@@ -1,0 +1,387 @@
+"""A bulk job in a child process, for a host that draws (the console).
+
+Why a process: a job's CPU (about 0.6-0.8 ms per request on a slow core) and
+the console's drawing share one interpreter lock in a thread, and answers wait
+for it. In a child process the job has a core of its own and runs exactly as
+``mobitui status --file`` does headless: same engine, same journal file.
+
+:class:`JobProcess` is the host's side, with the same interface as
+:class:`~mobitui.core.runner.JobThread` (``start``, ``drain``, ``cancel``,
+``job_id``). Spawn it early (:meth:`JobProcess.spawn`): the child imports the
+core while the operator pastes, then waits for its job.
+
+Protocol, JSON lines. Host to child (stdin): one spec line (config, API key,
+journal path, and ``create`` or ``resume``); later ``cancel``. The key
+travels only through this pipe: never argv, environment or a file. Child to
+host (stdout): ``job`` (its id, once stored), ``event``, ``exchange``
+(already redacted by the child's recorder), and last ``end`` or ``error``.
+
+The child dies with the host: on Linux by PR_SET_PDEATHSIG, elsewhere when its
+stdin closes without a ``cancel``. Either way the job is left 'running' with a
+dead owner, which the next start reports as interrupted: exactly what a crash
+of the console did when the job ran inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from mobitui.core.bulk import Event, Finished, ItemResult, Paused, Progress
+from mobitui.core.config import Config, Route
+from mobitui.core.jobs import EntryRow, ItemStatus, JobError, JobState
+from mobitui.core.recorder import Exchange, Recorder
+from mobitui.core.results import Operation, Outcome, Result
+
+FLUSH_EVERY = 0.05  # seconds between the child's writes of its events
+
+
+# -- events on the wire ----------------------------------------------------------
+def _result_to_wire(r: Result) -> dict[str, Any]:
+    return {
+        "msisdn": r.msisdn, "campaign_id": r.campaign_id, "operation": r.operation.value,
+        "route": r.route.value, "outcome": r.outcome.value, "state": r.state,
+        "http_status": r.http_status, "reference": r.reference, "error": r.error,
+        "retry_after": r.retry_after, "checked_at": r.checked_at,
+    }
+
+
+def _result_from_wire(d: dict[str, Any]) -> Result:
+    return Result(
+        d["msisdn"], d["campaign_id"], Operation(d["operation"]), Route(d["route"]), Outcome(d["outcome"]),
+        state=d["state"], http_status=d["http_status"], reference=d["reference"], error=d["error"],
+        retry_after=d["retry_after"], checked_at=d["checked_at"],
+    )
+
+
+def _progress_to_wire(p: Progress) -> dict[str, Any]:
+    d = asdict(p)
+    d["operation"] = p.operation.value
+    return d
+
+
+def _progress_from_wire(d: dict[str, Any]) -> Progress:
+    return Progress(**{**d, "operation": Operation(d["operation"])})
+
+
+def event_to_wire(e: Event) -> dict[str, Any]:
+    if isinstance(e, ItemResult):
+        return {"kind": "item", "job_id": e.job_id, "position": e.position, "msisdn": e.msisdn,
+                "status": e.status.value, "result": _result_to_wire(e.result), "note": e.note}
+    if isinstance(e, Progress):
+        return {"kind": "progress", **_progress_to_wire(e)}
+    if isinstance(e, Paused):
+        return {"kind": "paused", "job_id": e.job_id, "seconds": e.seconds, "reason": e.reason}
+    return {"kind": "finished", "job_id": e.job_id, "state": e.state.value, "progress": _progress_to_wire(e.progress)}
+
+
+def event_from_wire(d: dict[str, Any]) -> Event:
+    kind = d.pop("kind")
+    if kind == "item":
+        return ItemResult(d["job_id"], d["position"], d["msisdn"], ItemStatus(d["status"]),
+                          _result_from_wire(d["result"]), d["note"])
+    if kind == "progress":
+        return _progress_from_wire(d)
+    if kind == "paused":
+        return Paused(d["job_id"], d["seconds"], d["reason"])
+    return Finished(d["job_id"], JobState(d["state"]), _progress_from_wire(d["progress"]))
+
+
+def _exchange_from_wire(d: dict[str, Any]) -> Exchange:
+    d["request_headers"] = [tuple(h) for h in d["request_headers"]]
+    d["response_headers"] = [tuple(h) for h in d["response_headers"]]
+    return Exchange(**d)
+
+
+class WorkerFailed(Exception):
+    """The child process stopped without finishing its job (its message is redacted)."""
+
+
+# -- the host's side ---------------------------------------------------------------
+class JobProcess:
+    def __init__(self, proc: subprocess.Popen[bytes]):
+        self._proc = proc
+        self._recorder: Recorder | None = None  # the child's exchanges are handed on here
+        self._events: deque[Event] = deque()
+        self._future: Future[Progress] = Future()
+        self._job_id: int | None = None
+        self._started = False
+        self._outbox: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._stderr: deque[str] = deque(maxlen=20)
+        self._redact = Recorder().redact_url
+
+    @classmethod
+    def spawn(cls) -> JobProcess:
+        """Start the child now; it imports the core and waits for :meth:`start`.
+
+        Call from a thread that lives as long as the host (the main thread): on
+        Linux the child is killed when the thread that started it ends.
+        """
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mobitui.core.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True,  # the terminal's ^C and ^Z are the console's, not the job's
+            env={**os.environ, "MOBITUI_WORKER_PARENT": str(os.getpid())},
+        )
+        return cls(proc)
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def job_id(self) -> int | None:
+        return self._job_id
+
+    @property
+    def future(self) -> Future[Progress]:
+        return self._future
+
+    def start(
+        self,
+        config: Config,
+        api_key: str | None,
+        journal_path: str,
+        *,
+        create: dict[str, Any] | None = None,
+        resume: int | None = None,
+        concurrency: int | None = None,
+        recorder: Recorder | None = None,
+    ) -> Future[Progress]:
+        """Hand the child its job. ``create``: campaign_id, operation, rows (see
+        :func:`~mobitui.core.jobs.entry_rows`), source. ``resume``: a job id.
+        ``recorder``: where the job's exchanges go (the console's request log)."""
+        if self._started:
+            raise RuntimeError("a JobProcess runs one job")
+        self._started = True
+        self._recorder = recorder
+        self._redact = Recorder([api_key]).redact_url  # for what the child says on stderr
+        spec = {
+            "config": config.model_dump(mode="json"), "api_key": api_key, "journal": journal_path,
+            "concurrency": concurrency, "create": create, "resume": resume,
+            "log_limit": config.ui.log_limit,
+        }
+        threading.Thread(target=self._read, name="mobitui-job-reader", daemon=True).start()
+        threading.Thread(target=self._read_stderr, name="mobitui-job-stderr", daemon=True).start()
+        threading.Thread(target=self._write_all, name="mobitui-job-writer", daemon=True).start()
+        # Written by a thread: a spec of 100,000 numbers does not fit the pipe, and the
+        # child may still be importing; the caller (the console's loop) must not wait.
+        self._outbox.put(json.dumps(spec))
+        return self._future
+
+    def cancel(self) -> None:
+        """No new sends; those in flight finish and are recorded. Any thread."""
+        self._outbox.put("cancel")
+
+    def close(self) -> None:
+        """An unused spare: let it go (it exits when its stdin closes)."""
+        if not self._started:
+            try:
+                self._proc.stdin.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+            try:
+                self._proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+    def drain(self) -> list[Event]:
+        events, out = self._events, []
+        while events:
+            out.append(events.popleft())
+        return out
+
+    def _write_all(self) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        while True:
+            line = self._outbox.get()
+            try:
+                stdin.write(line.encode() + b"\n")
+                stdin.flush()
+            except (OSError, ValueError):  # the child is gone; the reader says how
+                return
+
+    def _read_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        for raw in self._proc.stderr:
+            self._stderr.append(raw.decode("utf-8", "replace").rstrip())
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        try:
+            for raw in self._proc.stdout:
+                msg = json.loads(raw)
+                kind = msg.pop("t")
+                if kind == "event":
+                    self._events.append(event_from_wire(msg))
+                elif kind == "exchange":
+                    if self._recorder is not None:
+                        self._recorder.relay(_exchange_from_wire(msg))
+                elif kind == "job":
+                    self._job_id = int(msg["id"])
+                elif kind == "end":  # told at once: the child's exit takes a while longer
+                    self._settle(_progress_from_wire(msg["progress"]))
+                elif kind == "error":
+                    self._settle(JobError(msg["message"]) if msg["type"] == "JobError"
+                                 else WorkerFailed(msg["message"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            self._settle(WorkerFailed(f"the bulk job's process sent something unreadable: {exc}"))
+        code = self._proc.wait()
+        tail = self._redact("; ".join(line for line in self._stderr if line)[-500:])
+        self._settle(WorkerFailed(
+            f"the bulk job's process ended (exit code {code}) before the job did"
+            + (f": {tail}" if tail else "")
+            + ". Numbers it had in flight are re-checked when the job is resumed."
+        ))
+
+    def _settle(self, outcome: Progress | BaseException) -> None:
+        if self._future.done():
+            return
+        if isinstance(outcome, BaseException):
+            self._future.set_exception(outcome)
+        else:
+            self._future.set_result(outcome)
+
+
+# -- the child's side -----------------------------------------------------------------
+def _die_with_parent() -> None:
+    parent = int(os.environ.get("MOBITUI_WORKER_PARENT", "0") or 0)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if parent and os.getppid() != parent:  # the host died before the line above
+        os._exit(1)
+
+
+class _Out:
+    """Lines to the host, written in batches (one write per FLUSH_EVERY)."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+        self._lines: list[str] = []
+
+    def send(self, kind: str, data: dict[str, Any]) -> None:
+        data["t"] = kind
+        self._lines.append(json.dumps(data))
+
+    def flush(self) -> None:
+        if self._lines:
+            lines, self._lines = self._lines, []
+            self._stream.write("\n".join(lines) + "\n")
+            self._stream.flush()
+
+
+async def _serve(spec: dict[str, Any], out: _Out) -> None:
+    import asyncio
+
+    from mobitui.core.bulk import BulkJob
+    from mobitui.core.journal import Journal
+    from mobitui.core.service import Service
+
+    loop = asyncio.get_running_loop()
+    config = Config.model_validate(spec["config"])
+    # The console's request log shows the newest exchanges, and is hidden behind the
+    # bulk screen while a job runs: the newest log_limit are handed over at the end
+    # (encoding every one as it happened cost the run a tenth of its time).
+    recorder = Recorder(keep=int(spec.get("log_limit") or 500))
+    service = Service.open(config, spec["api_key"], Journal(spec["journal"]), recorder=recorder,
+                           concurrency=spec.get("concurrency"))
+    job: BulkJob | None = None
+    cancelled = threading.Event()
+
+    def listen() -> None:  # stdin: 'cancel', or EOF when the host is gone
+        for line in sys.stdin:
+            if line.strip() == "cancel":
+                cancelled.set()
+                if job is not None:
+                    job.cancel()
+        if not cancelled.is_set():
+            os._exit(1)  # the host died: die as it would have, the job left to resume
+
+    threading.Thread(target=listen, name="mobitui-job-stdin", daemon=True).start()
+
+    async def flusher() -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            out.flush()
+
+    ticker = loop.create_task(flusher())
+    try:
+        on_event = lambda e: out.send("event", event_to_wire(e))  # noqa: E731
+        if spec.get("resume") is not None:
+            job = BulkJob.resume(service, int(spec["resume"]), concurrency=spec.get("concurrency"),
+                                 on_event=on_event)
+        else:
+            c = spec["create"]
+            rows: list[EntryRow] = [tuple(r) for r in c["rows"]]  # type: ignore[misc]
+            job = BulkJob.create(service, config.campaign(c["campaign_id"]), rows, Operation(c["operation"]),
+                                 concurrency=spec.get("concurrency"), source=c.get("source"), on_event=on_event)
+        out.send("job", {"id": job.job_id})
+        if cancelled.is_set():
+            job.cancel()
+        progress = await job.run()
+        ticker.cancel()
+        for ex in recorder.recent:
+            out.send("exchange", ex.to_dict())
+        out.send("end", {"progress": _progress_to_wire(progress)})
+        out.flush()  # the host is told now; closing the transport and the loop come after
+    finally:
+        ticker.cancel()
+        try:
+            await service.aclose()
+        finally:
+            service.journal.close()
+
+
+def main() -> int:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the host cancels through stdin
+    out = _Out(sys.stdout)
+    # Everything the job needs is imported while the spare waits for its job.
+    import aiohttp  # noqa: F401
+    import httpx_aiohttp  # noqa: F401
+
+    import mobitui.core.journal  # noqa: F401
+    import mobitui.core.service  # noqa: F401
+    from mobitui.core import client, loops
+
+    loops.new_event_loop().close()  # imports uvloop
+    client.ssl_context(None)  # the default certificates, loaded once
+    line = sys.stdin.readline()
+    if not line:
+        return 0  # a spare the host no longer needs
+    try:
+        spec = json.loads(line)
+    except ValueError as exc:
+        out.send("error", {"type": "WorkerFailed", "message": f"unreadable job spec: {exc}"})
+        out.flush()
+        return 2
+    key = spec.get("api_key")
+    try:
+        loops.run(_serve(spec, out))
+    except JobError as exc:
+        out.send("error", {"type": "JobError", "message": str(exc)})
+    except Exception as exc:  # told to the host, redacted, instead of a traceback on its screen
+        redactor = Recorder([key])
+        out.send("error", {"type": "WorkerFailed", "message": redactor.redact(f"{type(exc).__name__}: {exc}")})
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
