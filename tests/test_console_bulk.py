@@ -59,6 +59,10 @@ async def test_paste_is_parsed_and_checked(sim_config, simulator):
         sent = [q["msisdn"] for q in simulator.sim.requests if q["operation"] == "status"]
         assert sorted(sent) == sorted(states)  # duplicates and junk are never sent
         assert "5/5" in str(screen.query_one("#bulk-stats", Static).render())
+        await pilot.pause(0.6)  # the rows in view are redrawn
+        table = screen.query_one("#bulk-table", DataTable)
+        shown = "\n".join(table.render_line(y).text for y in range(table.size.height))
+        assert "inactive" in shown and "blocked" in shown  # whole words: results fill their cells
         await pilot.press("ctrl+t", "ctrl+t", "ctrl+t")  # all -> usable -> rejected -> active
         assert screen.filter == "active"
         assert screen.query_one("#bulk-table", DataTable).row_count == 1

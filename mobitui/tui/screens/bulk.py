@@ -40,6 +40,8 @@ if TYPE_CHECKING:
                         tuple[BulkRunner, Future[Progress]]]
 
 SHOWN = 2000
+COLUMNS = ("mark", "line", "msisdn", "state", "outcome", "verdict", "as pasted", "error")
+RESULT_COLUMNS = {"state": 12, "outcome": 7, "error": 60}  # fixed widths
 FILTERS = ["all", "usable", "rejected", "active", "not active", "failed", "unknown"]
 
 
@@ -148,8 +150,11 @@ class BulkScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#bulk-table", DataTable)
-        for label in ("mark", "line", "as pasted", "msisdn", "verdict", "state", "outcome", "error"):
-            table.add_column(label, key=label)
+        # The number and its state first: what an operator reads in a narrow terminal.
+        # Results are drawn into existing cells, which do not widen their column, so
+        # those columns have fixed widths ('doi-declined', 'unknown').
+        for label in COLUMNS:
+            table.add_column(label, key=label, width=RESULT_COLUMNS.get(label))
         self.query_one("#paste", TextArea).border_title = "Paste"
         self._summary()
         self.query_one("#paste", TextArea).focus()
@@ -194,7 +199,7 @@ class BulkScreen(Screen[None]):
         self._fill()
 
     # -- the table ---------------------------------------------------------------
-    def _cells(self, row: Row) -> list[Text]:
+    def _cells(self, row: Row) -> dict[str, Text]:
         e, r = row.entry, row.result
         verdict_style = {"ok": "green", "warning": "yellow", "invalid": "red", "duplicate": "dim"}[e.verdict]
         state = outcome = error = Text("")
@@ -203,16 +208,16 @@ class BulkScreen(Screen[None]):
             state = plain(r.state or "", 30, "bold green" if m is states.Meaning.BILLING else "")
             outcome = Text(r.outcome.value, {"ok": "green", "failed": "red", "unknown": "bold yellow"}[r.outcome.value])
             error = plain(r.error or "", 160, "red")
-        return [
-            Text("●" if row.marked else ""),
-            Text(str(e.line)),
-            plain(e.raw, 30),
-            Text(e.msisdn or ""),
-            plain(e.reason if e.verdict != "ok" else "ok", 28, verdict_style),
-            state,
-            outcome,
-            error,
-        ]
+        return {
+            "mark": Text("●" if row.marked else ""),
+            "line": Text(str(e.line)),
+            "msisdn": Text(e.msisdn or ""),
+            "state": state,
+            "outcome": outcome,
+            "verdict": plain(e.reason if e.verdict != "ok" else "ok", 28, verdict_style),
+            "as pasted": plain(e.raw, 30),
+            "error": error,
+        }
 
     def _fill(self) -> None:
         table = self.query_one("#bulk-table", DataTable)
@@ -220,7 +225,7 @@ class BulkScreen(Screen[None]):
         self._shown = []
         for i, row in enumerate(self.rows):
             if row.matches(self.filter):
-                table.add_row(*self._cells(row), key=str(i))
+                table.add_row(*self._cells(row).values(), key=str(i))
                 self._shown.append(i)
                 if len(self._shown) >= SHOWN:
                     break
@@ -248,8 +253,9 @@ class BulkScreen(Screen[None]):
                 self._stale.discard(index)
                 key = str(index)
                 if key in table.rows:
-                    for column, cell in zip(("state", "outcome", "error"), self._cells(self.rows[index])[5:]):
-                        table.update_cell(key, column, cell)
+                    cells = self._cells(self.rows[index])
+                    for column in RESULT_COLUMNS:
+                        table.update_cell(key, column, cells[column])
 
     def _summary(self) -> None:
         c = paste.counts(r.entry for r in self.rows)
