@@ -46,20 +46,17 @@ FLUSH_EVERY = 0.05  # seconds between the child's writes of its events
 
 
 # -- events on the wire ----------------------------------------------------------
-def _result_to_wire(r: Result) -> dict[str, Any]:
-    return {
-        "msisdn": r.msisdn, "campaign_id": r.campaign_id, "operation": r.operation.value,
-        "route": r.route.value, "outcome": r.outcome.value, "state": r.state,
-        "http_status": r.http_status, "reference": r.reference, "error": r.error,
-        "retry_after": r.retry_after, "checked_at": r.checked_at,
-    }
+# A result is a list on the wire (one per number: half the cost of a dict to write and read).
+def _result_to_wire(r: Result) -> list[Any]:
+    return [r.msisdn, r.campaign_id, r.operation.value, r.route.value, r.outcome.value, r.state,
+            r.http_status, r.reference, r.error, r.retry_after, r.checked_at]
 
 
-def _result_from_wire(d: dict[str, Any]) -> Result:
+def _result_from_wire(d: list[Any]) -> Result:
+    msisdn, campaign_id, operation, route, outcome, state, http_status, reference, error, retry_after, at = d
     return Result(
-        d["msisdn"], d["campaign_id"], Operation(d["operation"]), Route(d["route"]), Outcome(d["outcome"]),
-        state=d["state"], http_status=d["http_status"], reference=d["reference"], error=d["error"],
-        retry_after=d["retry_after"], checked_at=d["checked_at"],
+        msisdn, campaign_id, Operation(operation), Route(route), Outcome(outcome), state=state,
+        http_status=http_status, reference=reference, error=error, retry_after=retry_after, checked_at=at,
     )
 
 
@@ -336,10 +333,11 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
             job.cancel()
         progress = await job.run()
         ticker.cancel()
+        out.send("end", {"progress": _progress_to_wire(progress)})
+        out.flush()  # the host is told now; the exchanges, closing and exiting come after
         for ex in recorder.recent:
             out.send("exchange", ex.to_dict())
-        out.send("end", {"progress": _progress_to_wire(progress)})
-        out.flush()  # the host is told now; closing the transport and the loop come after
+        out.flush()
     finally:
         ticker.cancel()
         try:
