@@ -90,6 +90,12 @@ def _exchanges_json(result: Result) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
+def _answer(result: Result) -> tuple[Any, ...]:
+    """outcome, state, http_status, reference, error, exchanges: how a call ended."""
+    return (result.outcome.value, result.state, result.http_status, result.reference, result.error,
+            _exchanges_json(result))
+
+
 class Journal:
     def __init__(self, path: Path | str, operator: Operator | None = None):
         self.path = Path(path)
@@ -146,16 +152,7 @@ class Journal:
         self._db.execute(
             "UPDATE actions SET finished_at=?, outcome=?, state=?, http_status=?, reference=?,"
             " error=?, exchanges=? WHERE id=?",
-            (
-                _now(),
-                result.outcome.value,
-                result.state,
-                result.http_status,
-                result.reference,
-                result.error,
-                _exchanges_json(result),
-                row_id,
-            ),
+            (_now(), *_answer(result), row_id),
         )
 
     def record(self, campaign: Campaign, result: Result, job_id: int | None = None) -> int:
@@ -167,23 +164,8 @@ class Journal:
             " campaign_name, msisdn, operation, route, outcome, state, http_status, reference, error,"
             " exchanges, job_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                now,
-                now,
-                op.user,
-                op.host,
-                op.ssh_client,
-                campaign.campaign_id,
-                campaign.name,
-                result.msisdn,
-                result.operation.value,
-                result.route.value,
-                result.outcome.value,
-                result.state,
-                result.http_status,
-                result.reference,
-                result.error,
-                _exchanges_json(result),
-                job_id,
+                now, now, op.user, op.host, op.ssh_client, campaign.campaign_id, campaign.name,
+                result.msisdn, result.operation.value, result.route.value, *_answer(result), job_id,
             ),
         )
         return int(cur.lastrowid or 0)
