@@ -108,3 +108,59 @@ async def test_escape_cancels_a_run_and_in_flight_requests_are_recorded(make_sim
         assert 0 < sent < 200
         assert answered == sent  # every request that left was recorded
         assert isinstance(app.screen, BulkScreen)  # Esc during a run cancels; it does not leave
+
+
+async def test_a_distinctive_key_through_a_bulk_stop_and_its_export_reaches_no_screen_and_no_file(
+    sim_config, simulator, monkeypatch, tmp_path
+):
+    from urllib.parse import quote, quote_plus
+
+    from mobitui.tui.screens.exchange import ExchangeDetail
+
+    key = "Zq7+bulk/KEY=9x&distinct"
+    spellings = {key, quote(key, safe=""), quote_plus(key)}
+    monkeypatch.setattr(simulator.sim, "api_key", key)
+    app = make_app(with_ui(sim_config, refresh_interval=0), key=key, campaign="Kenya Jokes SMS")
+    export = tmp_path / "out" / "job.csv"
+    export.parent.mkdir()
+    shots = []
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_bulk(app, pilot, "254700000101\n254700000105\n254700000102\n")
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        screen.query_one("#bulk-table", DataTable).focus()
+        await pilot.press("enter", "down", "enter")  # mark the first two rows
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, BulkUnsubscribeConfirm)
+        shots.append(app.export_screenshot())  # the confirmation: route, effect, count
+        await pilot.press("2", "enter")
+        await pilot.pause()
+        await run_to_end(screen, pilot)
+        stops = [q["msisdn"] for q in simulator.sim.requests if q["operation"] == "mt-stop"]
+        assert sorted(stops) == ["254700000101", "254700000105"]  # the job's process used the key
+        shots.append(app.export_screenshot())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        field = app.screen.query_one("#export-path")
+        field.value = str(export)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        for _ in range(100):
+            if export.exists() and export.stat().st_size:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("escape")  # back to the main screen: the request log has the job's exchanges
+        await pilot.pause(0.5)
+        shots.append(app.export_screenshot())
+        await pilot.press("f6", "end", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExchangeDetail)
+        shots.append(app.export_screenshot())
+    blob = "\n".join(shots)
+    assert "sendsms" in shots[2] and "PASSWORD=***" in shots[3]  # the job's exchanges, masked
+    assert "254700000105" in export.read_text()
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    for s in spellings:
+        assert s not in blob
+        for p in files:
+            assert s.encode() not in p.read_bytes(), p
