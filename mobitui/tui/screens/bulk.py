@@ -338,7 +338,12 @@ class BulkScreen(Screen[None]):
         self.job_id = None
         running, future = self._start_job(self.campaign, operation, rows, resume_id)
         self.running = running
-        self.query_one("#paste", TextArea).read_only = True
+        area = self.query_one("#paste", TextArea)
+        area.read_only = True
+        # A blinking cursor redraws the paste every half second, and the paste's
+        # height is summed over all its lines on each draw (10 ms for 4,000 lines):
+        # during a run the cursor stands still.
+        area.cursor_blink = False
         drawer = self.set_interval(0.1, self._take_events)
         # The console holds a few hundred thousand long-lived objects (widgets, styles,
         # the paste). Frozen for the run, the collections that the run's results set
@@ -359,7 +364,8 @@ class BulkScreen(Screen[None]):
             drawer.stop()
             self._take_events()
             self.running = None
-            self.query_one("#paste", TextArea).read_only = False
+            area.read_only = False
+            area.cursor_blink = True
             self._refresh_rows()
             if self.filter not in ("all", "usable", "rejected"):
                 self._fill()  # the rows that match a result filter have changed
