@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+
 from textual.widgets import DataTable, Static, TextArea
 
 from mobitui.tui.screens.bulk import BulkScreen
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
+
+from mobitui.core.jobs import JobStore, entry_rows
+from mobitui.core.journal import Journal, default_path
+from mobitui.core.worker import JobProcess, WorkerFailed
+from mobitui.simulator.demo import DEMO_API_KEY
 
 from test_console import make_app, with_ui
 
@@ -164,3 +173,53 @@ async def test_a_distinctive_key_through_a_bulk_stop_and_its_export_reaches_no_s
         assert s not in blob
         for p in files:
             assert s.encode() not in p.read_bytes(), p
+
+
+async def test_after_a_crash_f5_on_an_empty_screen_shows_the_whole_job_and_sends_none_done_again(
+    make_simulator, tmp_path
+):
+    server = make_simulator(latency_ms=150)
+    numbers = [f"2547300{i:05d}" for i in range(60)]
+    journal = default_path()
+    proc = JobProcess.spawn()  # the job process of a console that then dies
+    future = proc.start(server.config, DEMO_API_KEY, str(journal), create={
+        "campaign_id": server.config.campaigns[0].campaign_id, "operation": "status",
+        "rows": [*entry_rows(numbers), (61, "not a number", None, "invalid", "not a phone number")],
+        "source": "test"})
+    store = JobStore(Journal(journal))
+
+    def done() -> set[str]:
+        if proc.job_id is None:
+            return set()
+        return {r["msisdn"] for r in store.rows(proc.job_id) if r["status"] == "done"}
+
+    while len(done()) < 10:  # some answers in the journal (written in batches), more in flight
+        await asyncio.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    try:
+        await asyncio.wrap_future(future)
+    except WorkerFailed:
+        pass
+    done_before = done()
+    assert 10 <= len(done_before) < 60
+    sent_before = len(server.sim.records())
+
+    app = make_app(with_ui(server.config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BulkScreen)
+        await screen.workers.wait_for_complete()
+        assert screen.interrupted == [proc.job_id]
+        await pilot.press("f5")
+        await pilot.pause(0.3)
+        await run_to_end(screen, pilot)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(screen.rows) == 61 and [r.entry.verdict for r in screen.rows][-1] == "invalid"
+        assert all(r.result is not None and r.result.ok for r in screen.rows if r.entry.usable)
+    later = [r.msisdn for r in server.sim.records()[sent_before:]]
+    assert not done_before & set(later)  # numbers done before the crash were not asked again
+    assert set(later) | done_before == set(numbers)

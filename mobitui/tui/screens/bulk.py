@@ -9,6 +9,7 @@ export writes them all.
 from __future__ import annotations
 
 import gc
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
 
 from mobitui.core import paste, states
-from mobitui.core.config import Campaign
+from mobitui.core.config import Campaign, Route
 from mobitui.core.results import Operation, Outcome, Result
 from mobitui.tui.safe import plain
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
@@ -369,6 +370,8 @@ class BulkScreen(Screen[None]):
             self._refresh_rows()
             if self.filter not in ("all", "usable", "rejected"):
                 self._fill()  # the rows that match a result filter have changed
+            if self.job_id is not None:  # answers the screen missed (a job process killed mid-run)
+                self.load_job(self.job_id, self._parse_generation, rows=False)
             self.app.prepare_job_process()  # type: ignore[attr-defined]  # warm for the next run
 
     def _take_events(self) -> None:
@@ -506,4 +509,60 @@ class BulkScreen(Screen[None]):
             return
         job_id = self.interrupted.pop(0)
         self.refresh_bindings()
-        self.start_job(Operation.STATUS, [], None, resume_id=job_id)
+        # After a restart the screen is empty: the job's numbers, and what became of
+        # those done before the interruption, come from the journal first.
+        self.load_job(job_id, self._parse_generation, rows=not self.rows, then_resume=True)
+
+    @work(thread=True, group="bulk-load", exit_on_error=False, description="reading the job from the journal")
+    def load_job(self, job_id: int, generation: int, rows: bool, then_resume: bool = False) -> None:
+        """The job's items from the journal (its own connection, on this thread)."""
+        from mobitui.core.jobs import JobStore
+        from mobitui.core.msisdn import Parsed, Verdict
+
+        journal = self.app.runtime.open_journal()  # type: ignore[attr-defined]
+        entries: list[paste.Entry] | None = [] if rows else None
+        results: dict[str, Result] = {}
+        try:
+            store = JobStore(journal)
+            info = store.get(job_id)
+            for item in store.rows(job_id) if info is not None else ():
+                msisdn, verdict, reason = item["msisdn"], item["verdict"] or "ok", item["reason"] or ""
+                if entries is not None:
+                    dup = None
+                    if verdict == "duplicate":
+                        m = re.search(r"line (\d+)", reason)
+                        dup = int(m.group(1)) if m else 0
+                    kind = Verdict(verdict) if verdict in ("ok", "warning", "invalid") else Verdict.INVALID
+                    entries.append(paste.Entry(item["line"], item["raw"], Parsed(item["raw"], msisdn, kind, reason), dup))
+                if msisdn and item["status"] in ("done", "unknown") and item["outcome"]:
+                    results[msisdn] = Result(
+                        msisdn, info.campaign_id, info.operation,  # type: ignore[union-attr]
+                        Route(item["route"] or info.route), Outcome(item["outcome"]),  # type: ignore[union-attr]
+                        state=item["state"], http_status=item["http_status"], reference=item["reference"],
+                        error=item["error"],
+                    )
+        finally:
+            journal.close()
+        self.app.call_from_thread(self._job_loaded, job_id, generation, entries, results, then_resume)
+
+    def _job_loaded(self, job_id: int, generation: int, entries: list[paste.Entry] | None,
+                    results: dict[str, Result], then_resume: bool) -> None:
+        if generation != self._parse_generation and entries is None:
+            return  # pasted anew meanwhile: these answers belong to other rows
+        if entries is not None:
+            self.rows = [Row(i, e) for i, e in enumerate(entries)]
+            self.by_msisdn = {r.entry.msisdn: r for r in self.rows if r.entry.usable and r.entry.msisdn}
+            self._stale.clear()
+        for msisdn, result in results.items():
+            row = self.by_msisdn.get(msisdn)
+            if row is not None and row.result is None:  # what this screen saw is never older
+                row.result = result
+                self._dirty.add(msisdn)
+        self.job_id = job_id
+        if entries is not None:
+            self._summary()
+            self._fill()
+        else:
+            self._refresh_rows()
+        if then_resume:
+            self.start_job(Operation.STATUS, [], None, resume_id=job_id)
