@@ -20,7 +20,8 @@ class Runtime:
     demo: bool = False
     simulator: object | None = None  # SimulatorServer in demo mode
     _socket: object | None = field(default=None, repr=False)  # bound, not yet served
-    _key: secrets.KeyLookup | None = field(default=None, repr=False)
+    # A key already found (tests, the showcase, benchmarks); otherwise looked up on first use.
+    key_lookup: secrets.KeyLookup | None = field(default=None, repr=False)
 
     @property
     def journal_path(self) -> Path:
@@ -28,14 +29,14 @@ class Runtime:
 
     def key(self) -> secrets.KeyLookup:
         """The API key and where it came from (keyring calls are bounded in time)."""
-        if self._key is None:
+        if self.key_lookup is None:
             if self.demo:
                 from mobitui.simulator.demo import DEMO_API_KEY
 
-                self._key = secrets.KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)")
+                self.key_lookup = secrets.KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)")
             else:
-                self._key = secrets.lookup(self.config.account.account_id)
-        return self._key
+                self.key_lookup = secrets.lookup(self.config.account.account_id)
+        return self.key_lookup
 
     def open_journal(self) -> journal_mod.Journal:
         return journal_mod.Journal(self.journal_path)

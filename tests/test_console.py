@@ -28,10 +28,10 @@ def with_ui(config: Config, **ui: object) -> Config:
 
 
 def make_app(config: Config, key: str | None = DEMO_API_KEY, **kw: object) -> MobituiApp:
-    rt = Runtime(config, None)
-    rt._key = secrets.KeyLookup(key, "environment", "test") if key else secrets.KeyLookup(
+    found = secrets.KeyLookup(key, "environment", "test") if key else secrets.KeyLookup(
         None, "none", "none usable", "No usable keyring backend on this machine. Either export MOBITUI_API_KEY …"
     )
+    rt = Runtime(config, None, key_lookup=found)
     return MobituiApp(rt, **kw)  # type: ignore[arg-type]
 
 

@@ -43,8 +43,7 @@ def frozen_app(*, campaign: str | None = None, read_only: bool = False) -> Mobit
     config = showcase_config()
     sim = build_app(config, DEMO_API_KEY, SimOptions(seed=7))
     transport = httpx.ASGITransport(app=sim)
-    runtime = Runtime(config, None, demo=True)
-    runtime._key = KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)")
+    runtime = Runtime(config, None, demo=True, key_lookup=KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)"))
     return MobituiApp(runtime, campaign=campaign, read_only=read_only, clock=lambda: FROZEN, transport=transport)
 
 
