@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +60,13 @@ async def test_a_job_runs_in_a_child_process_and_its_results_come_back(simulator
     # It ran in another process, which owned the job in the journal.
     info = JobStore(Journal(journal)).get(proc.job_id)  # type: ignore[arg-type]
     assert info is not None and info.state is JobState.DONE and info.pid == proc.pid != os.getpid()
+    # Nothing of it is left behind in the host: a console runs many jobs.
+    for _ in range(100):
+        if not [t for t in threading.enumerate() if t.name.startswith("mobitui-job-")]:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("a thread of the finished job is still running in the host")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

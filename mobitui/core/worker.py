@@ -112,7 +112,7 @@ class JobProcess:
         self._future: Future[Progress] = Future()
         self._job_id: int | None = None
         self._started = False
-        self._outbox: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._stderr: deque[str] = deque(maxlen=20)
         self._redact = Recorder().redact_url
 
@@ -203,6 +203,9 @@ class JobProcess:
         while True:
             line = self._outbox.get()
             try:
+                if line is None:
+                    stdin.close()
+                    return
                 stdin.write(line.encode() + b"\n")
                 stdin.flush()
             except (OSError, ValueError):  # the child is gone; the reader says how
@@ -215,10 +218,14 @@ class JobProcess:
 
     def _read(self) -> None:
         assert self._proc.stdout is not None
-        try:
-            for raw in self._proc.stdout:
+        for raw in self._proc.stdout:
+            try:
                 msg = json.loads(raw)
                 kind = msg.pop("t")
+            except (ValueError, KeyError, TypeError, AttributeError):  # not ours: kept as a diagnostic
+                self._stderr.append(raw.decode("utf-8", "replace").rstrip()[:200])
+                continue
+            try:
                 if kind == "event":
                     self._events.append(event_from_wire(msg))
                 elif kind == "exchange":
@@ -231,9 +238,10 @@ class JobProcess:
                 elif kind == "error":
                     self._settle(JobError(msg["message"]) if msg["type"] == "JobError"
                                  else WorkerFailed(msg["message"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            self._settle(WorkerFailed(f"the bulk job's process sent something unreadable: {exc}"))
+            except (ValueError, KeyError, TypeError) as exc:  # a message of another version
+                self._stderr.append(f"unreadable {kind!r} message: {exc}")
         code = self._proc.wait()
+        self._outbox.put(None)  # the writer thread ends and closes the child's stdin
         tail = self._redact("; ".join(line for line in self._stderr if line)[-500:])
         self._settle(WorkerFailed(
             f"the bulk job's process ended (exit code {code}) before the job did"
@@ -349,7 +357,10 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
 def main() -> int:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the host cancels through stdin
-    out = _Out(sys.stdout)
+    # The protocol gets the pipe to itself; anything else printed goes to stderr.
+    out = _Out(os.fdopen(os.dup(1), "w", encoding="utf-8"))
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     # Everything the job needs is imported while the spare waits for its job.
     import aiohttp  # noqa: F401
     import httpx_aiohttp  # noqa: F401
