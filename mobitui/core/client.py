@@ -60,6 +60,12 @@ def signature(account_id: str, campaign_id: str, msisdn: str) -> str:
     return hashlib.md5(f"{account_id}{campaign_id}{msisdn}".encode()).hexdigest()
 
 
+def _header_pairs(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """What ``multi_items()`` gives, with the encoding looked up once instead of twice per header."""
+    enc = headers.encoding
+    return [(k.decode(enc).lower(), v.decode(enc)) for k, v in headers.raw]
+
+
 @dataclass(slots=True)
 class _Reply:
     status: int | None
@@ -198,6 +204,10 @@ class MobivateClient:
         }
         self._sleep = sleep
         self._parsed_urls: dict[str, tuple[httpx.URL, str]] = {}
+        # Made once: httpx copies a Headers object cheaply, a dict it re-encodes per request.
+        self._headers = httpx.Headers(
+            {"User-Agent": USER_AGENT, "Content-Type": "application/json", "Accept": "application/json, */*"}
+        )
 
     async def __aenter__(self) -> MobivateClient:
         return self
@@ -243,12 +253,10 @@ class MobivateClient:
     ) -> _Reply:
         net = self.config.network
         content = json.dumps(body).encode() if body is not None else None
-        headers = {
-            "User-Agent": USER_AGENT,
-            "Content-Type": "application/json",
-            "Accept": "application/json, */*",
-        }
-        headers.update(extra_headers or {})
+        headers = self._headers
+        if extra_headers:
+            headers = httpx.Headers(headers)
+            headers.update(extra_headers)
         parsed, host = self._parse_url(url)
         request = httpx.Request(
             method, parsed, content=content, headers=headers, extensions={"timeout": self._timeouts}
@@ -268,7 +276,7 @@ class MobivateClient:
                 try:
                     status = response.status_code
                     reason = response.reason_phrase
-                    resp_headers = [(k, v) for k, v in response.headers.multi_items()]
+                    resp_headers = _header_pairs(response.headers)
                     async for chunk in response.aiter_bytes():
                         room = net.max_body_bytes - len(raw)
                         if len(chunk) > room:
@@ -290,7 +298,7 @@ class MobivateClient:
             started=started,
             method=method,
             url=str(request.url),
-            request_headers=list(request.headers.multi_items()),
+            request_headers=_header_pairs(request.headers),
             request_body=content.decode() if content else "",
             status=status,
             response_headers=resp_headers,
