@@ -336,6 +336,7 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
             rows: list[EntryRow] = [tuple(r) for r in c["rows"]]  # type: ignore[misc]
             job = BulkJob.create(service, config.campaign(c["campaign_id"]), rows, Operation(c["operation"]),
                                  concurrency=spec.get("concurrency"), source=c.get("source"), on_event=on_event)
+            del rows, c["rows"]  # in the journal now: 100,000 of them held ~40 MB for the whole run
         out.send("job", {"id": job.job_id})
         if cancelled.is_set():
             job.cancel()
