@@ -112,8 +112,9 @@ class JobProcess:
         self._future: Future[Progress] = Future()
         self._job_id: int | None = None
         self._started = False
-        self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[str | dict[str, Any] | None] = queue.SimpleQueue()
         self._stderr: deque[str] = deque(maxlen=20)
+        self.threads: list[threading.Thread] = []  # this job's, in the host; all end with the child
         self._redact = Recorder().redact_url
 
     @classmethod
@@ -167,12 +168,17 @@ class JobProcess:
             "concurrency": concurrency, "create": create, "resume": resume,
             "log_limit": config.ui.log_limit,
         }
-        threading.Thread(target=self._read, name="mobitui-job-reader", daemon=True).start()
-        threading.Thread(target=self._read_stderr, name="mobitui-job-stderr", daemon=True).start()
-        threading.Thread(target=self._write_all, name="mobitui-job-writer", daemon=True).start()
-        # Written by a thread: a spec of 100,000 numbers does not fit the pipe, and the
-        # child may still be importing; the caller (the console's loop) must not wait.
-        self._outbox.put(json.dumps(spec))
+        self.threads = [
+            threading.Thread(target=self._read, name="mobitui-job-reader", daemon=True),
+            threading.Thread(target=self._read_stderr, name="mobitui-job-stderr", daemon=True),
+            threading.Thread(target=self._write_all, name="mobitui-job-writer", daemon=True),
+        ]
+        for t in self.threads:
+            t.start()
+        # Encoded and written by a thread: a spec of 100,000 numbers takes a while to
+        # encode, does not fit the pipe, and the child may still be importing; the
+        # caller (the console's loop) must not wait for any of it.
+        self._outbox.put(spec)
         return self._future
 
     def cancel(self) -> None:
@@ -201,11 +207,12 @@ class JobProcess:
         stdin = self._proc.stdin
         assert stdin is not None
         while True:
-            line = self._outbox.get()
+            item = self._outbox.get()
             try:
-                if line is None:
+                if item is None:
                     stdin.close()
                     return
+                line = item if isinstance(item, str) else json.dumps(item)
                 stdin.write(line.encode() + b"\n")
                 stdin.flush()
             except (OSError, ValueError):  # the child is gone; the reader says how
