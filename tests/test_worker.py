@@ -75,7 +75,8 @@ async def test_a_job_runs_in_a_child_process_and_its_results_come_back(simulator
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-async def test_the_key_reaches_the_child_only_through_its_pipe(simulator, sim_config, tmp_path):
+async def test_the_key_reaches_the_child_only_through_its_pipe(simulator, sim_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOBITUI_API_KEY", KEY)  # exported by the operator: still not passed on
     proc = JobProcess.spawn()
     cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
     environ = Path(f"/proc/{proc.pid}/environ").read_bytes()

@@ -1,11 +1,11 @@
-"""A bulk job on a thread and event loop of its own, for a host that draws (the console).
+"""A bulk job on a thread and event loop of its own, off a drawing host's loop.
 
-Why: the console's event loop spends tens of milliseconds at a time laying out
-and drawing. Answers that arrive meanwhile wait for it, and with 50 requests in
-flight those waits add straight to the wall time (a run of 4,000 checks took
-1.2-1.6x its floor N·L/C on the console's loop, 1.1-1.2x headless). On its own
-thread the job's loop is woken within the interpreter's switch interval (5 ms),
-and it runs on uvloop when that is installed (:mod:`mobitui.core.loops`).
+The console runs jobs in a child process (:mod:`mobitui.core.worker`); this
+runner is for when that cannot be: an HTTP transport injected into the app (an
+in-process simulator in tests) cannot leave the process. It also was the first
+step away from the console's own loop, where answers waited for the drawing
+(1.55-1.6x the floor N·L/C): on a thread, sharing the interpreter lock with the
+drawing, 1.25-1.45x; in a process, about what headless gets.
 
 The job gets its own :class:`Service`, built on the thread by the host's
 ``open_service`` (an HTTP transport and a journal connection belong to the
@@ -34,6 +34,14 @@ from mobitui.core.bulk import BulkJob, Event, OnEvent, Progress
 from mobitui.core.service import Service
 
 MakeJob = Callable[[Service, OnEvent], BulkJob]
+
+
+def take_all(events: deque[Event]) -> list[Event]:
+    """Empty a deque another thread appends to (popleft: nothing appended meanwhile is lost)."""
+    out = []
+    while events:
+        out.append(events.popleft())
+    return out
 
 
 class BulkRunner(Protocol):
@@ -67,10 +75,6 @@ class JobThread:
         return self._future
 
     @property
-    def future(self) -> Future[Progress]:
-        return self._future
-
-    @property
     def job_id(self) -> int | None:
         return self.job.job_id if self.job is not None else None
 
@@ -83,11 +87,7 @@ class JobThread:
 
     def drain(self) -> list[Event]:
         """The events since the last call, oldest first."""
-        events = self._events
-        out = []
-        while events:
-            out.append(events.popleft())
-        return out
+        return take_all(self._events)
 
     def _main(self) -> None:
         loop = loops.new_event_loop()

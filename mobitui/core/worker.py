@@ -41,6 +41,8 @@ from mobitui.core.config import Config, Route
 from mobitui.core.jobs import EntryRow, ItemStatus, JobError, JobState
 from mobitui.core.recorder import Exchange, Recorder
 from mobitui.core.results import Operation, Outcome, Result
+from mobitui.core.runner import take_all
+from mobitui.core.secrets import ENV_KEY
 
 FLUSH_EVERY = 0.05  # seconds between the child's writes of its events
 
@@ -128,7 +130,9 @@ class JobProcess:
             [sys.executable, "-m", "mobitui.core.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True,  # the terminal's ^C and ^Z are the console's, not the job's
-            env={**os.environ, "MOBITUI_WORKER_PARENT": str(os.getpid())},
+            # The key comes through the pipe only, so not even an exported one is passed on.
+            env={**{k: v for k, v in os.environ.items() if k != ENV_KEY},
+                 "MOBITUI_WORKER_PARENT": str(os.getpid())},
         )
         return cls(proc)
 
@@ -139,10 +143,6 @@ class JobProcess:
     @property
     def job_id(self) -> int | None:
         return self._job_id
-
-    @property
-    def future(self) -> Future[Progress]:
-        return self._future
 
     def start(
         self,
@@ -198,10 +198,7 @@ class JobProcess:
                 self._proc.kill()
 
     def drain(self) -> list[Event]:
-        events, out = self._events, []
-        while events:
-            out.append(events.popleft())
-        return out
+        return take_all(self._events)
 
     def _write_all(self) -> None:
         stdin = self._proc.stdin
