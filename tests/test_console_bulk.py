@@ -30,14 +30,16 @@ PASTE = "\n".join(
 )
 
 
-async def open_bulk(app, pilot, text: str) -> BulkScreen:  # type: ignore[no-untyped-def]
+async def open_bulk(app, pilot, text: str | None) -> BulkScreen:  # type: ignore[no-untyped-def]
+    """The bulk screen, with ``text`` pasted and parsed (None: left empty)."""
     await app.workers.wait_for_complete()
     await pilot.press("ctrl+n")
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, BulkScreen)
-    screen.query_one("#paste", TextArea).load_text(text)
-    await pilot.pause(0.5)
+    if text is not None:
+        screen.query_one("#paste", TextArea).load_text(text)
+        await pilot.pause(0.5)
     await screen.workers.wait_for_complete()
     await pilot.pause()
     return screen
@@ -206,12 +208,7 @@ async def test_after_a_crash_f5_on_an_empty_screen_shows_the_whole_job_and_sends
 
     app = make_app(with_ui(server.config, refresh_interval=0))
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, BulkScreen)
-        await screen.workers.wait_for_complete()
+        screen = await open_bulk(app, pilot, None)
         assert screen.interrupted == [proc.job_id]
         await pilot.press("f5")
         await pilot.pause(0.3)
