@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -39,9 +40,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from mobitui.core.client import Operation, Result
-from mobitui.core.config import Campaign
+from mobitui.core.client import Operation, Outcome, Result
+from mobitui.core.config import Campaign, Route
 from mobitui.core.journal import ATTEMPTED, Journal, _now
+from mobitui.core.msisdn import Parsed, Verdict
 from mobitui.core.paste import Entry
 
 
@@ -525,6 +527,28 @@ class JobStore:
         self.db.execute(
             "UPDATE job_items SET status='pending' WHERE job_id=? AND position=?", (job_id, position)
         )
+
+
+def entry_of(item: dict[str, Any]) -> Entry:
+    """A stored line of a job as a paste entry again (a job resumed on an empty screen)."""
+    verdict, reason = item["verdict"] or "ok", item["reason"] or ""
+    duplicate_of = None
+    if verdict == "duplicate":
+        m = re.search(r"line (\d+)", reason)
+        duplicate_of = int(m.group(1)) if m else 0
+    kind = Verdict(verdict) if verdict in ("ok", "warning", "invalid") else Verdict.INVALID
+    return Entry(item["line"], item["raw"], Parsed(item["raw"], item["msisdn"], kind, reason), duplicate_of)
+
+
+def result_of(info: JobInfo, item: dict[str, Any]) -> Result | None:
+    """A stored item's answer, or None while it has none."""
+    if not item["msisdn"] or item["status"] not in ("done", "unknown") or not item["outcome"]:
+        return None
+    return Result(
+        item["msisdn"], info.campaign_id, info.operation, Route(item["route"] or info.route),
+        Outcome(item["outcome"]), state=item["state"], http_status=item["http_status"],
+        reference=item["reference"], error=item["error"],
+    )
 
 
 def unfinished_action(action: dict[str, Any] | None) -> bool:

@@ -9,7 +9,6 @@ export writes them all.
 from __future__ import annotations
 
 import gc
-import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,7 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
 
 from mobitui.core import paste, states
-from mobitui.core.config import Campaign, Route
+from mobitui.core.config import Campaign
 from mobitui.core.results import Operation, Outcome, Result
 from mobitui.tui.safe import plain
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
@@ -516,8 +515,7 @@ class BulkScreen(Screen[None]):
     @work(thread=True, group="bulk-load", exit_on_error=False, description="reading the job from the journal")
     def load_job(self, job_id: int, generation: int, rows: bool, then_resume: bool = False) -> None:
         """The job's items from the journal (its own connection, on this thread)."""
-        from mobitui.core.jobs import JobStore
-        from mobitui.core.msisdn import Parsed, Verdict
+        from mobitui.core.jobs import JobStore, entry_of, result_of
 
         journal = self.app.runtime.open_journal()  # type: ignore[attr-defined]
         entries: list[paste.Entry] | None = [] if rows else None
@@ -526,21 +524,11 @@ class BulkScreen(Screen[None]):
             store = JobStore(journal)
             info = store.get(job_id)
             for item in store.rows(job_id) if info is not None else ():
-                msisdn, verdict, reason = item["msisdn"], item["verdict"] or "ok", item["reason"] or ""
                 if entries is not None:
-                    dup = None
-                    if verdict == "duplicate":
-                        m = re.search(r"line (\d+)", reason)
-                        dup = int(m.group(1)) if m else 0
-                    kind = Verdict(verdict) if verdict in ("ok", "warning", "invalid") else Verdict.INVALID
-                    entries.append(paste.Entry(item["line"], item["raw"], Parsed(item["raw"], msisdn, kind, reason), dup))
-                if msisdn and item["status"] in ("done", "unknown") and item["outcome"]:
-                    results[msisdn] = Result(
-                        msisdn, info.campaign_id, info.operation,  # type: ignore[union-attr]
-                        Route(item["route"] or info.route), Outcome(item["outcome"]),  # type: ignore[union-attr]
-                        state=item["state"], http_status=item["http_status"], reference=item["reference"],
-                        error=item["error"],
-                    )
+                    entries.append(entry_of(item))
+                result = result_of(info, item)  # type: ignore[arg-type]
+                if result is not None:
+                    results[result.msisdn] = result
         finally:
             journal.close()
         self.app.call_from_thread(self._job_loaded, job_id, generation, entries, results, then_resume)
