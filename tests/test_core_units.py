@@ -60,6 +60,18 @@ def test_possible_but_invalid_number_is_accepted_with_warning():
     assert "not a valid number" in p.reason
 
 
+def test_a_trunk_zero_after_the_country_code():
+    # libphonenumber drops it: right for "+31 (0)20 …" (valid without it, and said so),
+    # wrong for a number that is not valid anyway, which is sent exactly as typed.
+    p = normalise("+31 (0)20 123 4567")
+    assert (p.msisdn, p.verdict) == ("31201234567", Verdict.OK)
+    assert "removed the national prefix after the country code" in p.reason
+    for raw in ("310000000", "+310000000", "00310000000"):
+        p = normalise(raw, "KE")
+        assert (p.msisdn, p.verdict) == ("310000000", Verdict.WARNING), raw
+        assert normalise(p.msisdn, "KE").msisdn == p.msisdn
+
+
 @pytest.mark.parametrize(
     "raw,country,why",
     [

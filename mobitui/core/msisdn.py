@@ -92,11 +92,14 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
 
     notes: list[str] = []
     number: PhoneNumber | None = None
+    typed: str | None = None  # the digits of an international form, as typed
     if compact.startswith("+"):
         number, why = _try(compact, None)
+        typed = compact[1:]
         notes.append("removed '+'")
     elif compact.startswith("00"):
         number, why = _try("+" + compact[2:], None)
+        typed = compact[2:]
         notes.append("removed the international prefix 00")
     elif compact.startswith("0"):
         if not country:
@@ -114,6 +117,7 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
         # reading is tried only when that is impossible, so normalising a result
         # again gives the same result.
         number, why = _try("+" + compact, None)
+        typed = compact if number is not None else None
         if number is None and country:
             national, _ = _try(compact, country)
             if national is not None and phonenumbers.is_valid_number(national):
@@ -127,6 +131,10 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
     if compact != text:
         notes.insert(0, "removed spaces and punctuation")
     if not phonenumbers.is_valid_number(number):
+        if typed is not None:
+            # libphonenumber drops a national prefix after some country codes (+31 0…);
+            # a number that is not valid anyway is sent exactly as typed, as it says.
+            msisdn = typed
         region = phonenumbers.region_code_for_country_code(number.country_code)
         notes.append(
             f"possible but not a valid number in the {region} numbering plan; sent as typed"
@@ -134,4 +142,6 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
             else "possible but not valid in any known numbering plan; sent as typed"
         )
         return Parsed(raw, msisdn, Verdict.WARNING, "; ".join(notes))
+    if typed is not None and msisdn != typed:
+        notes.append("removed the national prefix after the country code")
     return Parsed(raw, msisdn, Verdict.OK, "; ".join(notes))
