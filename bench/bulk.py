@@ -3,8 +3,9 @@
 The simulator runs in its own process (so its CPU is not ours), each
 measurement in a fresh process of this script (so the peak RSS is its own).
 
-    python bench/bulk.py                      # 4,000 status @ 50 ms, C=50: aiohttp, default and raw
-    python bench/bulk.py --numbers 100000 --latency-ms 0 --concurrency 100 --transport aiohttp   # memory
+    python bench/bulk.py                      # 4,000 status @ 50 ms, C=50: each transport, and raw
+    python bench/bulk.py --transport wire     # the client as it ships
+    python bench/bulk.py --numbers 100000 --latency-ms 0 --concurrency 100 --transport wire   # memory
 
 The headline wall time covers creating the job (writing every item to the
 journal) and running it; the journal is a fresh SQLite file in a temp dir.
@@ -87,11 +88,19 @@ def measure(base_url: str, numbers: int, concurrency: int, transport: str) -> di
     async def go() -> dict[str, object]:
         tmp = tempfile.mkdtemp(prefix="mobitui-bench-")
         journal = Journal(Path(tmp) / "journal.sqlite3")
-        http = None
+        http = None  # "wire": the client's own (make_transport)
         if transport == "default":
             http = httpx.AsyncHTTPTransport(
                 limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             )
+        elif transport == "aiohttp":  # what make_transport gives when a proxy is configured
+            from httpx_aiohttp import AiohttpTransport
+
+            from mobitui.core.client import _aiohttp_session, ssl_context
+
+            limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+            ctx = ssl_context(None)
+            http = AiohttpTransport(verify=ctx, limits=limits, client=lambda: _aiohttp_session(ctx, limits, None))
         client = MobivateClient(config, DEMO_API_KEY, transport=http, concurrency=concurrency)
         service = Service(config, client, journal)
         cpu0 = time.process_time()
@@ -182,9 +191,10 @@ def main() -> int:
     ap.add_argument("--numbers", type=int, default=4000)
     ap.add_argument("--latency-ms", type=float, default=50.0)
     ap.add_argument("--concurrency", type=int, default=50)
-    ap.add_argument("--transport", choices=("aiohttp", "default", "raw", "all"), default="all",
-                    help="aiohttp: the client's own (httpx-aiohttp); default: httpx's own transport; "
-                    "raw: httpx-aiohttp alone, without MobivateClient and the engine (the stack's floor)")
+    ap.add_argument("--transport", choices=("wire", "aiohttp", "default", "raw", "all"), default="all",
+                    help="wire: the client's own (mobitui.core.wire); aiohttp: httpx-aiohttp (used through a "
+                    "proxy); default: httpx's own transport; raw: httpx-aiohttp alone, without MobivateClient "
+                    "and the engine")
     ap.add_argument("--one", metavar="BASE_URL", help=argparse.SUPPRESS)  # internal: one measurement
     args = ap.parse_args()
 
@@ -198,7 +208,7 @@ def main() -> int:
 
     sim, base_url = start_simulator(args.latency_ms)
     try:
-        transports = ("aiohttp", "default", "raw") if args.transport == "all" else (args.transport,)
+        transports = ("wire", "aiohttp", "default", "raw") if args.transport == "all" else (args.transport,)
         for transport in transports:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", base_url, "--numbers", str(args.numbers),

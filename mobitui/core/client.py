@@ -51,6 +51,9 @@ from mobitui.core.results import (  # noqa: F401  (re-exported: the client's voc
 )
 
 RETRYABLE_HTTP = {429, 500, 502, 503, 504}
+# Idle connections are closed after this long: shorter than servers' own keep-alive
+# (5 s and more), so a request rarely meets a connection the server is closing.
+KEEPALIVE_EXPIRY = 2.0
 USER_AGENT = f"mobitui/{__version__}"
 
 
@@ -139,16 +142,20 @@ def _aiohttp_session(ssl_ctx: ssl.SSLContext, limits: httpx.Limits, proxy: str |
 
 
 def make_transport(config: Config, *, concurrency: int = 50) -> httpx.AsyncBaseTransport:
-    """httpx's aiohttp transport (see README: Performance), TLS always verified."""
+    """The client's own HTTP/1.1 transport (see :mod:`mobitui.core.wire` and README:
+    Performance); through a configured proxy, httpx's aiohttp transport. TLS always verified."""
+    net = config.network
+    connections = max(concurrency, 10)
+    ctx = ssl_context(net.ca_bundle)
+    if not net.proxy:
+        from mobitui.core.wire import Http11Transport
+
+        return Http11Transport(ctx, max_connections=connections, keepalive_expiry=KEEPALIVE_EXPIRY)
     from httpx_aiohttp import AiohttpTransport
 
-    net = config.network
     limits = httpx.Limits(
-        max_connections=max(concurrency, 10),
-        max_keepalive_connections=max(concurrency, 10),
-        keepalive_expiry=2.0,
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=KEEPALIVE_EXPIRY
     )
-    ctx = ssl_context(net.ca_bundle)
     return AiohttpTransport(
         verify=ctx, limits=limits, client=lambda: _aiohttp_session(ctx, limits, net.proxy)
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import sys
 from dataclasses import dataclass
 from enum import Enum
 
@@ -136,9 +137,8 @@ def _aiohttp_kind(chain: list[BaseException]) -> str | None:
     httpx.ConnectTimeout), so the original exception decides, never the
     mapped httpx type.
     """
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover
+    aiohttp = sys.modules.get("aiohttp")  # its errors exist only once a proxied request loaded it
+    if aiohttp is None:
         return None
     for e in chain:
         if not isinstance(e, aiohttp.ClientError) and not isinstance(e, asyncio.TimeoutError):

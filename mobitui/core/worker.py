@@ -367,11 +367,9 @@ def main() -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     # Everything the job needs is imported while the spare waits for its job.
-    import aiohttp  # noqa: F401
-    import httpx_aiohttp  # noqa: F401
-
     import mobitui.core.journal  # noqa: F401
     import mobitui.core.service  # noqa: F401
+    import mobitui.core.wire  # noqa: F401
     from mobitui.core import client, loops
 
     loops.new_event_loop().close()  # imports uvloop
