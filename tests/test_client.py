@@ -272,3 +272,52 @@ async def test_plan_shows_the_redacted_request_and_the_effect(cfg):
     await client.aclose()
     assert plan.method == "GET" and "PASSWORD=***" in plan.url and DEMO_API_KEY not in plan.url
     assert "YOU HAVE UNSUBSCRIBED" in plan.effect and "20456" in plan.effect
+
+
+async def test_a_configured_proxy_carries_the_requests(cfg, simulator):
+    """With network.proxy set, requests go through the proxy (the aiohttp transport), and
+    the same rules hold: a reset unsubscribe is not sent again."""
+    import asyncio
+
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_writer = None
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                seen.append(head.split(b"\r\n", 1)[0])
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                body = await reader.readexactly(length) if length else b""
+                if upstream_writer is None:
+                    host, port = simulator.base_url.removeprefix("http://").split(":")
+                    upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+                upstream_writer.write(head + body)
+                status_line = await upstream_reader.readuntil(b"\r\n\r\n")
+                n = next((int(line.split(b":", 1)[1]) for line in status_line.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")), 0)
+                writer.write(status_line + await upstream_reader.readexactly(n))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            if upstream_writer is not None:
+                upstream_writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    proxied = tuned(cfg, proxy=f"http://127.0.0.1:{port}")
+    try:
+        async with MobivateClient(proxied, DEMO_API_KEY) as client:
+            r = await client.status(campaign(proxied, "subscription-api"), SAMPLES["active"])
+            assert r.outcome is Outcome.OK and r.state == "active"
+            u = await client.unsubscribe(campaign(proxied, "mt-stop"), RESET)
+            assert u.outcome is Outcome.UNKNOWN
+    finally:
+        server.close()
+    # absolute-form request lines: the proxy, not the simulator, was spoken to
+    assert seen[0].startswith(b"POST http://127.0.0.1:") and b"/status HTTP/1.1" in seen[0]
+    assert sum(1 for line in seen if b"/srs/api/sendsms" in line) == 1  # never resent
+    assert len([q for q in simulator.sim.requests if q["msisdn"] == RESET and "sendsms" in q["path"]]) == 1

@@ -310,3 +310,21 @@ async def test_a_cancelled_request_gives_its_connection_and_slot_back():
             await call(t, server.url, read=0.1, pool=0.1)
         await t.aclose()
     assert server.connections == 2  # the cancelled exchange's connection was not reused
+
+
+async def test_the_client_reads_a_body_compressed_although_not_asked_for():
+    import gzip
+
+    from mobitui.core.client import MobivateClient
+    from mobitui.simulator.demo import DEMO_API_KEY, demo_config
+
+    answer = b'{"authenticated": true, "valid_msisdn": true, "valid_campaign": true, "state": "onhold"}'
+    packed = gzip.compress(answer)
+    gz = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+          b"Content-Length: %d\r\n\r\n%s" % (len(packed), packed))
+    async with await serve(answering(gz, OK.replace(b"ok", b"no"))) as server:
+        config = demo_config(server.url.removesuffix("/status"))
+        async with MobivateClient(config, DEMO_API_KEY) as client:
+            r = await client.status(config.campaigns[0], "254700000101")
+    assert r.state == "onhold" and r.exchanges[0].response_body == answer.decode()
+    assert b"Accept-Encoding" not in server.requests[0]
