@@ -115,6 +115,46 @@ async def test_bulk_status_reports_counts_events_and_links_the_journal(simulator
     assert [r["verdict"] for r in rows if r["status"] == "skipped"] == ["invalid", "duplicate"]
 
 
+async def test_a_status_job_that_cannot_write_its_journal_stops_and_can_be_resumed(
+    make_simulator, tmp_path, monkeypatch
+):
+    """A status job's answers are written by a thread of their own: a write that fails
+    there (a full disk) stops the job, is raised to the caller, and leaves it resumable."""
+    import sqlite3
+    import threading
+
+    server = make_simulator(latency_ms=20)
+    service = open_service(server.config, tmp_path, concurrency=2)
+    campaign = server.config.campaigns[0]
+    numbers = [f"2547001{i:05d}" for i in range(60)]  # ~0.6 s at 2 x 20 ms: several batches
+    record = JobStore.record
+    writers: set[str] = set()
+    batches = 0
+
+    def failing(self, job_id, campaign, updates):  # type: ignore[no-untyped-def]
+        nonlocal batches
+        writers.add(threading.current_thread().name)
+        batches += 1
+        if batches > 1:  # the first batch is written, then the disk fills up
+            raise sqlite3.OperationalError("database or disk is full")
+        return record(self, job_id, campaign, updates)
+
+    monkeypatch.setattr(JobStore, "record", failing)
+    job = BulkJob.create(service, campaign, numbers, Operation.STATUS, concurrency=2)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        await job.run()
+    sent = len(api_records(server, "status"))
+    assert sent < len(numbers)  # it stopped sending
+    assert writers == {"mobitui-journal-writer"}  # not the event loop's thread
+    info = JobStore(service.journal).get(job.job_id)
+    assert info.state is JobState.INTERRUPTED
+
+    monkeypatch.setattr(JobStore, "record", record)
+    last = await BulkJob.resume(service, job.job_id).run()
+    await service.aclose()
+    assert last.done == len(numbers) and last.outcomes == {"ok": len(numbers)}
+
+
 async def test_cancel_stops_new_sends_and_records_those_in_flight(make_simulator, tmp_path):
     server = make_simulator(latency_ms=150)
     service = open_service(server.config, tmp_path, concurrency=5)
