@@ -19,7 +19,7 @@ from mobitui.core.config import Config, Route
 from mobitui.core.jobs import ItemStatus, JobError, JobState, JobStore
 from mobitui.core.journal import Journal
 from mobitui.core.service import Service
-from mobitui.simulator.demo import DEMO_API_KEY
+from mobitui.simulator.demo import DEMO_API_KEY, demo_config
 from mobitui.simulator.samples import SAMPLES, SUBSCRIPTION_STATES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -343,3 +343,38 @@ def test_headless_status_from_stdin_runs_a_job(tmp_path):
     (job,) = [json.loads(x) for x in jobs.stdout.splitlines()]
     assert job["operation"] == "status" and job["state"] == "done" and job["total"] == 2
     assert job["counts"]["status"]["skipped"] == 2 and job["source"] == "stdin"
+
+
+def test_the_journal_writer_holds_a_bounded_number_of_batches(tmp_path, monkeypatch):
+    """When the disk is slower than the answers (a run at full speed), handing over a
+    batch waits for the writer instead of piling batches up in memory."""
+    import threading
+
+    from mobitui.core import bulk
+    from mobitui.core.jobs import ItemUpdate
+
+    gate = threading.Event()
+    written: list[int] = []
+    def slow_disk(self, job_id, campaign, batch):  # type: ignore[no-untyped-def]
+        gate.wait(5)
+        written.append(len(batch))
+
+    monkeypatch.setattr(JobStore, "record", slow_disk)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    writer = bulk._Writer(journal)
+    campaign = demo_config("http://127.0.0.1:9").campaigns[0]
+    result = Result("254700000101", campaign.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK)
+    update = ItemUpdate(0, ItemStatus.DONE, result, None, True)
+    for _ in range(bulk.WRITES_AHEAD):
+        writer.submit(1, campaign, [update])  # returns at once
+    blocked = threading.Thread(target=writer.submit, args=(1, campaign, [update]))
+    blocked.start()
+    blocked.join(0.3)
+    assert blocked.is_alive()  # one more waits for the disk
+    gate.set()
+    blocked.join(5)
+    assert not blocked.is_alive()
+    writer.drain()
+    writer.close()
+    journal.close()
+    assert written == [1] * (bulk.WRITES_AHEAD + 1)

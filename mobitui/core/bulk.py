@@ -66,6 +66,7 @@ from mobitui.core.recorder import Exchange
 from mobitui.core.service import Service
 
 BATCH = 500  # results written in one transaction at most
+WRITES_AHEAD = 3  # batches handed to the journal's writer and not yet written, at most
 MAX_REQUEUES = 5  # a number refused with 429 this many times ends failed
 MAX_PAUSE = 600.0  # longest Retry-After honoured, seconds
 RATE_WINDOW = 5.0  # seconds of history behind the rate and the ETA
@@ -81,7 +82,9 @@ class _Writer:
     and every answer that arrived meanwhile waited: ~3% of a run's wall time.
     SQLite lets go of the interpreter lock while it writes, so the writing now
     overlaps the requests. Batches are written in order; the first failure is
-    raised by the next :meth:`submit` or by :meth:`drain`.
+    raised by the next :meth:`submit` or by :meth:`drain`. When the disk falls
+    behind (a run at full speed), :meth:`submit` waits for it: at most
+    ``WRITES_AHEAD`` batches are held in memory.
     Unsubscribe jobs do not use it: their rows are written before each request
     leaves, on the loop, and must not wait for another writer's lock.
     """
@@ -101,6 +104,8 @@ class _Writer:
         self.check()
         if not batch:
             return
+        while len(self._pending) >= WRITES_AHEAD:  # the disk is behind: wait for it, memory stays bounded
+            self._pending.popleft().result()
         done: Future[None] = Future()
         self._pending.append(done)
         with self._ready:
