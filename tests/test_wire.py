@@ -328,3 +328,32 @@ async def test_the_client_reads_a_body_compressed_although_not_asked_for():
             r = await client.status(config.campaigns[0], "254700000101")
     assert r.state == "onhold" and r.exchanges[0].response_body == answer.decode()
     assert b"Accept-Encoding" not in server.requests[0]
+
+
+async def test_an_answer_left_unread_does_not_leave_a_stalled_connection_behind(monkeypatch):
+    # Reading pauses while too much of an answer is buffered; an answer that came in
+    # whole but was never read leaves the socket paused, and must not be reused.
+    from mobitui.core import wire
+
+    monkeypatch.setattr(wire, "_PAUSE_ABOVE", 1000)
+    body = b"x" * 1500
+    big = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    def make(server: Server) -> Handler:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                await server.read_request(reader)
+                writer.write(big if len(server.requests) == 1 else OK)  # the first answer is large
+                await writer.drain()
+        return handle
+
+    async with await serve(make) as server:
+        t = transport()
+        request = httpx.Request("POST", server.url, content=b"{}",
+                                extensions={"timeout": {"connect": 2.0, "read": 1.0, "pool": 1.0}})
+        response = await t.handle_async_request(request)
+        await asyncio.sleep(0.1)  # all of it arrives; none of it is read
+        await response.aclose()
+        assert (await call(t, server.url, read=1.0))[:2] == (200, b'{"status": "ok"}')
+        await t.aclose()
+    assert server.connections == 2

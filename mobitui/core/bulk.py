@@ -39,8 +39,8 @@ import asyncio
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Union

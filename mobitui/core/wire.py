@@ -55,6 +55,7 @@ class _Connection(asyncio.Protocol):
         self.in_use = False
 
     def _new_exchange(self) -> None:
+        self._status = 0
         self._reason = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._head: asyncio.Future[None] | None = None
@@ -118,6 +119,7 @@ class _Connection(asyncio.Protocol):
         if 100 <= status < 200:  # an interim answer: the real one follows
             self._reason, self._headers = b"", []
             return
+        self._status = status  # kept: the parser forgets it once the whole answer is in
         names = {n.lower() for n, _ in self._headers}
         self._until_close = (status not in _NO_BODY and b"content-length" not in names
                              and b"transfer-encoding" not in names)
@@ -166,7 +168,8 @@ class _Connection(asyncio.Protocol):
 
     @property
     def reusable(self) -> bool:
-        return self.usable and self._complete and self._keep_alive and self._failure is None
+        # (paused: the reader stopped early on a large answer; the socket is not read)
+        return self.usable and self._complete and self._keep_alive and self._failure is None and not self._paused
 
     async def send(self, data: bytes, read_timeout: float | None) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         """Write one request; return status, reason and headers once the answer's head is in."""
@@ -176,7 +179,7 @@ class _Connection(asyncio.Protocol):
         self._head = self.loop.create_future()
         self.transport.write(data)
         await self._wait(self._head, read_timeout)
-        return self._parser.get_status_code(), self._reason, self._headers
+        return self._status, self._reason, self._headers
 
     async def _wait(self, fut: asyncio.Future[None], timeout: float | None) -> None:
         timer = None if timeout is None else self.loop.call_later(timeout, self._time_out, fut)
