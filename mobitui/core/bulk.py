@@ -92,9 +92,8 @@ class _Writer:
     def __init__(self, journal: Journal) -> None:
         self._path = journal.path
         self._operator = journal.operator
-        self._lock = threading.Lock()
         self._todo: deque[tuple[int, Campaign, list[ItemUpdate], Future[None]]] = deque()
-        self._ready = threading.Condition(self._lock)
+        self._ready = threading.Condition()
         self._pending: deque[Future[None]] = deque()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="mobitui-journal-writer", daemon=True)
