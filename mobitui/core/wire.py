@@ -220,6 +220,17 @@ class _Pool:
         self._idle: dict[Origin, list[_Connection]] = {}
         self._open: set[_Connection] = set()
 
+    async def acquire(self, timeout: float | None) -> None:
+        """A slot for one exchange; waits at most ``timeout`` for one to come free."""
+        if not self.slots.locked():
+            await self.slots.acquire()  # a free slot: no pass of the event loop, no timer
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                await self.slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("no free connection within the pool timeout") from None
+
     def idle(self, origin: Origin, now: float) -> _Connection | None:
         idle = self._idle.get(origin)
         while idle:
@@ -294,7 +305,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol("HEAD requests are not supported by this transport")
         origin = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
         data = _serialize(request)
-        await _acquire(pool.slots, timeouts.get("pool"))
+        await pool.acquire(timeouts.get("pool"))
         try:
             loop = asyncio.get_running_loop()
             conn = pool.idle(origin, loop.time())
@@ -336,17 +347,6 @@ class Http11Transport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._pool is not None:
             self._pool.close()
-
-
-async def _acquire(slots: asyncio.Semaphore, timeout: float | None) -> None:
-    if not slots.locked():
-        await slots.acquire()  # a free slot: no pass of the event loop, no timer
-        return
-    try:
-        async with asyncio.timeout(timeout):
-            await slots.acquire()
-    except TimeoutError:
-        raise httpx.PoolTimeout("no free connection within the pool timeout") from None
 
 
 def _serialize(request: httpx.Request) -> bytes:
