@@ -1,0 +1,277 @@
+"""HTTP for the client: httpcore's connections, under a small pool policy of our own.
+
+httpcore (httpx's engine, pinned exactly in pyproject because this module uses its
+connection classes directly) does the HTTP: h11's parser with its 100 KiB bound on
+an answer's head, TLS, the connect/read/write timeouts of
+``request.extensions["timeout"]``, Happy Eyeballs (``anyio.connect_tcp`` tries the
+addresses of a host in turn, the next one 250 ms after the last, RFC 8305), proxies
+(absolute-form requests to an ``http://`` origin, a CONNECT tunnel to an
+``https://`` one), and the reuse checks that matter most: ``has_expired()`` is true
+for an idle connection whose socket has become readable (the server closed it, or
+sent bytes nobody asked for) or whose keep-alive expiry has passed, so a connection
+a server has dropped is not written to.
+
+What is ours is the pool *policy* only: httpcore's ``AsyncConnectionPool`` re-scans
+every connection and every waiting request under one lock on each request and each
+response closed, which at 50 connections measured ~9 ms of CPU per request here (11x
+the floor of a bulk run; a known upstream cost, see README: Performance). So:
+``max_connections`` slots (a semaphore, the ``pool`` timeout bounds the wait), idle
+connections per origin with the newest taken first (the least likely to have been
+closed by the server), httpcore's ``is_available()`` / ``has_expired()`` before a
+reuse, and idle connections older than the expiry closed.
+
+It never sends a request twice: a connection that fails is reported, not retried,
+so a caller that must not resend (an unsubscribe) decides alone.
+
+Exceptions cross one boundary, :class:`TransportError`, which says in which phase
+the request failed: ``pool`` and ``connect`` (TCP, TLS handshake, proxy tunnel),
+when no byte of the request has left; ``exchange`` (from the first byte written to
+the answer's head) and ``body``, when the server may have the request. httpcore's
+exception is its ``__cause__``; :func:`mobitui.core.errors.classify` words it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from collections.abc import AsyncIterator
+from urllib.parse import unquote, urlsplit
+
+import httpcore
+import httpx
+
+# Pinned (pyproject): the proxy connection classes are not re-exported by httpcore.
+from httpcore._async.http_proxy import AsyncForwardHTTPConnection, AsyncTunnelHTTPConnection
+
+POOL, CONNECT, EXCHANGE, BODY = "pool", "connect", "exchange", "body"
+NOT_SENT_PHASES = frozenset({POOL, CONNECT})
+
+# httpcore raises these only before the request's first byte is written: from the
+# TCP connect, the TLS handshake, the proxy's CONNECT answer, or a bad URL.
+_BEFORE_THE_WRITE = (
+    httpcore.ConnectError,
+    httpcore.ConnectTimeout,
+    httpcore.ProxyError,
+    httpcore.UnsupportedProtocol,
+)
+
+Origin = httpcore.Origin
+OriginKey = tuple[bytes, bytes, int]  # httpcore's Origin is not hashable
+
+
+class TransportError(Exception):
+    """A request that failed; ``phase`` says how far it got (see the module docstring).
+
+    ``reused`` is true when the request went out on a kept-alive connection.
+    ``__cause__`` is httpcore's (or httpx's) exception, chained to the OS error behind it.
+    """
+
+    def __init__(self, phase: str, message: str, *, reused: bool = False) -> None:
+        super().__init__(message)
+        self.phase = phase
+        self.reused = reused
+
+    @property
+    def not_sent(self) -> bool:
+        """True when no byte of the request can have reached the server."""
+        return self.phase in NOT_SENT_PHASES
+
+
+class _Pool:
+    """Slots that bound the connections in use, and the idle connections per origin."""
+
+    def __init__(self, max_connections: int) -> None:
+        self.slots = asyncio.Semaphore(max_connections)
+        self.idle: dict[OriginKey, list[httpcore.AsyncConnectionInterface]] = {}
+        self.open: set[httpcore.AsyncConnectionInterface] = set()
+
+    async def acquire(self, timeout: float | None) -> None:
+        """A slot for one exchange; waits at most ``timeout`` seconds for one to come free.
+
+        Raises :class:`TransportError` (phase ``pool``) when none does."""
+        if not self.slots.locked():
+            await self.slots.acquire()  # a free slot: no pass of the event loop, no timer
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                await self.slots.acquire()
+        except TimeoutError as exc:
+            err = TransportError(POOL, "no free connection within the pool timeout")
+            raise err from httpcore.PoolTimeout(str(exc) or "pool timeout")
+
+    async def take_idle(self, origin: OriginKey) -> httpcore.AsyncConnectionInterface | None:
+        """The newest idle connection to ``origin`` that httpcore says may carry a request."""
+        idle = self.idle.get(origin)
+        if not idle:
+            return None
+        while idle and idle[0].has_expired():  # the oldest first: expired ones are closed
+            await self.close(idle.pop(0))
+        while idle:
+            conn = idle.pop()
+            if conn.is_available() and not conn.has_expired():
+                return conn
+            await self.close(conn)
+        return None
+
+    async def give_back(self, conn: httpcore.AsyncConnectionInterface, origin: OriginKey) -> None:
+        """The exchange is over (answer read, or failed): keep the connection idle or close it."""
+        try:
+            if conn.is_idle() and conn.is_available() and not conn.has_expired():
+                self.idle.setdefault(origin, []).append(conn)
+            elif conn.is_closed():
+                self.open.discard(conn)
+            else:  # left mid-answer: its next bytes would be the rest of this one
+                await self.close(conn)
+        finally:
+            self.slots.release()
+
+    async def close(self, conn: httpcore.AsyncConnectionInterface) -> None:
+        self.open.discard(conn)
+        try:
+            await conn.aclose()
+        except Exception:  # closing a broken socket: nothing left to do
+            pass
+
+    async def close_all(self) -> None:
+        conns = list(self.open)
+        self.open.clear()
+        self.idle.clear()
+        for conn in conns:
+            try:
+                await conn.aclose()
+            except Exception:
+                pass
+
+
+def _phase_of(exc: BaseException) -> str:
+    return CONNECT if isinstance(exc, _BEFORE_THE_WRITE) else EXCHANGE
+
+
+class _Answer(httpx.AsyncByteStream):
+    """The answer's body; closing it gives the connection back to the pool."""
+
+    def __init__(self, transport: HttpcoreTransport, conn: httpcore.AsyncConnectionInterface,
+                 origin: OriginKey, response: httpcore.Response, reused: bool) -> None:
+        self._transport = transport
+        self._conn = conn
+        self._origin = origin
+        self._response = response
+        self._reused = reused
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_stream():
+                yield chunk
+        except httpcore.TimeoutException as exc:
+            raise TransportError(BODY, str(exc) or "read timeout", reused=self._reused) from exc
+        except httpcore.NetworkError as exc:
+            raise TransportError(BODY, str(exc) or type(exc).__name__, reused=self._reused) from exc
+        except httpcore.ProtocolError as exc:
+            raise TransportError(BODY, str(exc) or type(exc).__name__, reused=self._reused) from exc
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        pool = self._transport._pool
+        try:
+            await self._response.aclose()
+        finally:
+            if pool is not None:
+                await pool.give_back(self._conn, self._origin)
+
+
+class HttpcoreTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over httpcore connections. One per event loop (the pool is made
+    on first use). TLS is verified with ``ssl_context`` (mobitui never turns it off).
+
+    ``proxy``: ``http://[user:password@]host:port`` or ``https://…``; a request to an
+    ``http://`` origin is sent to it in absolute form, one to ``https://`` through a
+    CONNECT tunnel. Proxy credentials go in ``Proxy-Authorization`` (Basic, RFC 7617)."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, *, max_connections: int = 100,
+                 keepalive_expiry: float = 5.0, proxy: str | None = None) -> None:
+        self._ssl = ssl_context
+        self._max = max(1, max_connections)
+        self._expiry = keepalive_expiry
+        self._backend = httpcore.AnyIOBackend()
+        self._pool: _Pool | None = None
+        self._proxy_origin: Origin | None = None
+        self._proxy_headers: list[tuple[bytes, bytes]] = []
+        if proxy:
+            parts = urlsplit(proxy)
+            scheme = parts.scheme.encode("ascii")
+            port = parts.port or (443 if scheme == b"https" else 80)
+            self._proxy_origin = Origin(scheme, (parts.hostname or "").encode("idna"), port)
+            if parts.username is not None:
+                userpass = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+                self._proxy_headers = [(b"Proxy-Authorization", b"Basic " + base64.b64encode(userpass))]
+
+    def _new_connection(self, origin: Origin) -> httpcore.AsyncConnectionInterface:
+        if self._proxy_origin is None:
+            return httpcore.AsyncHTTPConnection(
+                origin, ssl_context=self._ssl, keepalive_expiry=self._expiry, network_backend=self._backend
+            )
+        if origin.scheme == b"http":
+            return AsyncForwardHTTPConnection(
+                proxy_origin=self._proxy_origin, remote_origin=origin, proxy_headers=self._proxy_headers,
+                keepalive_expiry=self._expiry, network_backend=self._backend, proxy_ssl_context=self._ssl,
+            )
+        return AsyncTunnelHTTPConnection(
+            proxy_origin=self._proxy_origin, remote_origin=origin, ssl_context=self._ssl,
+            proxy_ssl_context=self._ssl, proxy_headers=self._proxy_headers,
+            keepalive_expiry=self._expiry, network_backend=self._backend,
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` once; return the answer once its head is in (the body streams).
+
+        Raises :class:`TransportError` (never anything else but cancellation)."""
+        pool = self._pool
+        if pool is None:
+            pool = self._pool = _Pool(self._max)
+        url = request.url
+        scheme = url.raw_scheme
+        if scheme not in (b"http", b"https"):
+            raise TransportError(CONNECT, f"unsupported URL scheme {url.scheme!r}")
+        key = (scheme, url.raw_host, url.port or (443 if scheme == b"https" else 80))
+        core_request = httpcore.Request(
+            request.method,
+            httpcore.URL(scheme=scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+            headers=request.headers.raw,
+            content=request.content,  # the client sends bytes, never a stream
+            extensions=request.extensions,
+        )
+        await pool.acquire(request.extensions.get("timeout", {}).get("pool"))
+        conn: httpcore.AsyncConnectionInterface | None = None
+        try:
+            conn = await pool.take_idle(key)
+            reused = conn is not None
+            if conn is None:
+                conn = self._new_connection(Origin(*key))
+                pool.open.add(conn)
+            try:
+                response = await conn.handle_async_request(core_request)
+            except httpcore.TimeoutException as exc:
+                raise TransportError(_phase_of(exc), str(exc) or type(exc).__name__, reused=reused) from exc
+            except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError,
+                    httpcore.UnsupportedProtocol) as exc:
+                raise TransportError(_phase_of(exc), str(exc) or type(exc).__name__, reused=reused) from exc
+        except BaseException:
+            if conn is None:
+                pool.slots.release()
+            else:
+                await pool.give_back(conn, key)
+            raise
+        return httpx.Response(
+            response.status,
+            headers=response.headers,
+            stream=_Answer(self, conn, key, response, reused),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close_all()
