@@ -78,6 +78,66 @@ class TransportError(Exception):
         return self.phase in NOT_SENT_PHASES
 
 
+class _HeldWrites(httpcore.AsyncNetworkStream):
+    """A network stream that sends a request in one write.
+
+    httpcore writes a request's head and its body with two ``send()`` calls; under a
+    sandboxed kernel (gVisor, where this was measured) each system call costs
+    0.3-0.5 ms of CPU, which was most of the client's cost per request. Writes are
+    held and go out together just before the first read (HTTP/1.1: the answer is
+    read only once the whole request is written). A write that fails then fails in
+    that read, still after the write began: the phase is the same.
+    """
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._held: list[bytes] = []
+        self._timeout: float | None = None
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if buffer:
+            self._held.append(buffer)
+            self._timeout = timeout
+
+    async def _flush(self) -> None:
+        if self._held:
+            data = b"".join(self._held)
+            self._held.clear()
+            await self._stream.write(data, timeout=self._timeout)
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        await self._flush()
+        return await self._stream.read(max_bytes, timeout=timeout)
+
+    async def aclose(self) -> None:
+        self._held.clear()
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        await self._flush()
+        return _HeldWrites(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> object:
+        return self._stream.get_extra_info(info)
+
+
+class _Backend(httpcore.AsyncNetworkBackend):
+    """anyio's backend (Happy Eyeballs in ``anyio.connect_tcp``), its streams wrapped in :class:`_HeldWrites`."""
+
+    def __init__(self) -> None:
+        self._anyio = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None, socket_options: object = None) -> httpcore.AsyncNetworkStream:
+        stream = await self._anyio.connect_tcp(host, port, timeout=timeout, local_address=local_address,
+                                               socket_options=socket_options)  # type: ignore[arg-type]
+        return _HeldWrites(stream)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._anyio.sleep(seconds)
+
+
 class _Pool:
     """Slots that bound the connections in use, and the idle connections per origin."""
 
@@ -196,7 +256,7 @@ class HttpcoreTransport(httpx.AsyncBaseTransport):
         self._ssl = ssl_context
         self._max = max(1, max_connections)
         self._expiry = keepalive_expiry
-        self._backend = httpcore.AnyIOBackend()
+        self._backend = _Backend()
         self._pool: _Pool | None = None
         self._proxy_origin: Origin | None = None
         self._proxy_headers: list[tuple[bytes, bytes]] = []
