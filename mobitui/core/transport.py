@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
+import time
 from collections.abc import AsyncIterator
 from urllib.parse import unquote, urlsplit
 
@@ -43,6 +44,7 @@ import httpx
 
 # Pinned (pyproject): the proxy connection classes are not re-exported by httpcore.
 from httpcore._async.http_proxy import AsyncForwardHTTPConnection, AsyncTunnelHTTPConnection
+from httpcore._utils import is_socket_readable
 
 POOL, CONNECT, EXCHANGE, BODY = "pool", "connect", "exchange", "body"
 NOT_SENT_PHASES = frozenset({POOL, CONNECT})
@@ -93,6 +95,7 @@ class _HeldWrites(httpcore.AsyncNetworkStream):
         self._stream = stream
         self._held: list[bytes] = []
         self._timeout: float | None = None
+        self._socket: object = None  # anyio builds a dict of every attribute on each look-up
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if buffer:
@@ -119,6 +122,10 @@ class _HeldWrites(httpcore.AsyncNetworkStream):
         return _HeldWrites(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> object:
+        if info == "is_readable":  # httpcore's reuse check, once per reuse: the socket looked up once
+            if self._socket is None:
+                self._socket = self._stream.get_extra_info("socket")
+            return is_socket_readable(self._socket)
         return self._stream.get_extra_info(info)
 
 
@@ -141,9 +148,11 @@ class _Backend(httpcore.AsyncNetworkBackend):
 class _Pool:
     """Slots that bound the connections in use, and the idle connections per origin."""
 
-    def __init__(self, max_connections: int) -> None:
+    def __init__(self, max_connections: int, expiry: float) -> None:
         self.slots = asyncio.Semaphore(max_connections)
-        self.idle: dict[OriginKey, list[httpcore.AsyncConnectionInterface]] = {}
+        self.expiry = expiry
+        # per origin, (idle since, connection), the newest last
+        self.idle: dict[OriginKey, list[tuple[float, httpcore.AsyncConnectionInterface]]] = {}
         self.open: set[httpcore.AsyncConnectionInterface] = set()
 
     async def acquire(self, timeout: float | None) -> None:
@@ -160,25 +169,28 @@ class _Pool:
             err = TransportError(POOL, "no free connection within the pool timeout")
             raise err from httpcore.PoolTimeout(str(exc) or "pool timeout")
 
-    async def take_idle(self, origin: OriginKey) -> httpcore.AsyncConnectionInterface | None:
-        """The newest idle connection to ``origin`` that httpcore says may carry a request."""
+    async def take_idle(self, origin: OriginKey, now: float) -> httpcore.AsyncConnectionInterface | None:
+        """The newest idle connection to ``origin`` that httpcore says may carry a request.
+
+        Idle connections older than the expiry are closed first, the oldest first, by our
+        own clock (httpcore's check polls the socket: one system call, made once, below)."""
         idle = self.idle.get(origin)
         if not idle:
             return None
-        while idle and idle[0].has_expired():  # the oldest first: expired ones are closed
-            await self.close(idle.pop(0))
+        while idle and now - idle[0][0] > self.expiry:
+            await self.close(idle.pop(0)[1])
         while idle:
-            conn = idle.pop()
+            conn = idle.pop()[1]
             if conn.is_available() and not conn.has_expired():
                 return conn
             await self.close(conn)
         return None
 
-    async def give_back(self, conn: httpcore.AsyncConnectionInterface, origin: OriginKey) -> None:
+    async def give_back(self, conn: httpcore.AsyncConnectionInterface, origin: OriginKey, now: float) -> None:
         """The exchange is over (answer read, or failed): keep the connection idle or close it."""
         try:
-            if conn.is_idle() and conn.is_available() and not conn.has_expired():
-                self.idle.setdefault(origin, []).append(conn)
+            if conn.is_idle() and conn.is_available():
+                self.idle.setdefault(origin, []).append((now, conn))
             elif conn.is_closed():
                 self.open.discard(conn)
             else:  # left mid-answer: its next bytes would be the rest of this one
@@ -240,7 +252,7 @@ class _Answer(httpx.AsyncByteStream):
             await self._response.aclose()
         finally:
             if pool is not None:
-                await pool.give_back(self._conn, self._origin)
+                await pool.give_back(self._conn, self._origin, time.monotonic())
 
 
 class HttpcoreTransport(httpx.AsyncBaseTransport):
@@ -291,7 +303,7 @@ class HttpcoreTransport(httpx.AsyncBaseTransport):
         Raises :class:`TransportError` (never anything else but cancellation)."""
         pool = self._pool
         if pool is None:
-            pool = self._pool = _Pool(self._max)
+            pool = self._pool = _Pool(self._max, self._expiry)
         url = request.url
         scheme = url.raw_scheme
         if scheme not in (b"http", b"https"):
@@ -307,7 +319,7 @@ class HttpcoreTransport(httpx.AsyncBaseTransport):
         await pool.acquire(request.extensions.get("timeout", {}).get("pool"))
         conn: httpcore.AsyncConnectionInterface | None = None
         try:
-            conn = await pool.take_idle(key)
+            conn = await pool.take_idle(key, time.monotonic())
             reused = conn is not None
             if conn is None:
                 conn = self._new_connection(Origin(*key))
@@ -323,7 +335,7 @@ class HttpcoreTransport(httpx.AsyncBaseTransport):
             if conn is None:
                 pool.slots.release()
             else:
-                await pool.give_back(conn, key)
+                await pool.give_back(conn, key, time.monotonic())
             raise
         return httpx.Response(
             response.status,
