@@ -356,3 +356,94 @@ async def test_an_answer_left_unread_does_not_leave_a_stalled_connection_behind(
         assert (await call(t, server.url, read=1.0))[:2] == (200, b'{"status": "ok"}')
         await t.aclose()
     assert server.connections == 2
+
+
+async def test_the_http_version_reported_is_the_servers():
+    old = b"HTTP/1.0 200 OK\r\nContent-Length: 16\r\n\r\n{\"status\": \"ok\"}"
+    async with await serve(answering(old, then_close=True)) as server:
+        t = transport()
+        request = httpx.Request("POST", server.url, content=b"{}",
+                                extensions={"timeout": {"connect": 2.0, "read": 2.0, "pool": 2.0}})
+        response = await t.handle_async_request(request)
+        await response.aread()
+        await response.aclose()
+        await t.aclose()
+    assert response.http_version == "HTTP/1.0" and response.reason_phrase == "OK"
+
+
+async def test_a_stale_kept_alive_connection_is_named_and_maybe_sent():
+    """The server reads the second request on a kept-alive connection, then closes without a word."""
+    def make(server: Server) -> Handler:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await server.read_request(reader)
+            writer.write(OK)
+            await writer.drain()
+            await server.read_request(reader)
+            writer.transport.abort()
+        return handle
+
+    async with await serve(make) as server:
+        t = transport()
+        await call(t, server.url)
+        with pytest.raises(TransportError) as caught:
+            await call(t, server.url)
+        await t.aclose()
+    assert caught.value.reused and not caught.value.not_sent
+    failure = errors.classify(caught.value, "127.0.0.1", 2.0, 2.0)
+    assert failure.sent is errors.Sent.MAYBE and "Nothing was sent" not in failure.message
+    assert failure.kind in {"stale", "reset"}
+    assert len(server.requests) == 2 and server.connections == 1
+
+
+async def test_https_goes_through_a_proxy_tunnel_with_the_proxys_credentials_only(tmp_path):
+    from tests.test_transport_faults import _self_signed
+
+    cert, key = _self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    origin_heads: list[bytes] = []
+    connects: list[bytes] = []
+
+    async def origin(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        origin_heads.append(head)
+        writer.write(OK)
+        await writer.drain()
+        await reader.read()
+
+    origin_server = await asyncio.start_server(origin, "127.0.0.1", 0, ssl=tls)
+    origin_port = origin_server.sockets[0].getsockname()[1]
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        connects.append(head)
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", origin_port)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except ConnectionError:
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+
+    proxy_server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    proxy_port = proxy_server.sockets[0].getsockname()[1]
+    try:
+        t = HttpcoreTransport(ssl.create_default_context(cafile=str(cert)),
+                              proxy=f"http://ops:s3cret@127.0.0.1:{proxy_port}")
+        status, data, _ = await call(t, f"https://127.0.0.1:{origin_port}/status")
+        await t.aclose()
+    finally:
+        proxy_server.close()
+        origin_server.close()
+    assert (status, data) == (200, b'{"status": "ok"}')
+    assert connects[0].startswith(f"CONNECT 127.0.0.1:{origin_port} HTTP/1.1".encode())
+    assert b"Proxy-Authorization: Basic b3BzOnMzY3JldA==" in connects[0]  # ops:s3cret, to the proxy
+    assert origin_heads[0].startswith(b"POST /status HTTP/1.1") and b"Proxy-Authorization" not in origin_heads[0]
