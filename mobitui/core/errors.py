@@ -218,11 +218,11 @@ def classify(
         kind = "read_timeout"
     elif any(isinstance(e, (httpx.WriteTimeout, httpcore.WriteTimeout)) for e in chain):
         kind = "write_timeout"
-    elif reused and not answer_started and "without sending a response" in text:
-        kind = "stale"
     elif any(isinstance(e, (httpx.ReadError, httpx.WriteError, httpcore.ReadError, httpcore.WriteError,
                             ConnectionError)) for e in chain) or "disconnected" in text or "incomplete" in text:
-        kind = "reset"
+        # On a kept-alive connection, before any answer: the server dropped the connection
+        # as the request went out (httpcore had checked it was not closed while idle).
+        kind = "stale" if reused and where == "exchange" and not answer_started else "reset"
     elif any(isinstance(e, (httpx.RemoteProtocolError, httpcore.RemoteProtocolError)) for e in chain):
         kind = "protocol"
     elif any(isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)) for e in chain):
