@@ -447,3 +447,28 @@ async def test_https_goes_through_a_proxy_tunnel_with_the_proxys_credentials_onl
     assert connects[0].startswith(f"CONNECT 127.0.0.1:{origin_port} HTTP/1.1".encode())
     assert b"Proxy-Authorization: Basic b3BzOnMzY3JldA==" in connects[0]  # ops:s3cret, to the proxy
     assert origin_heads[0].startswith(b"POST /status HTTP/1.1") and b"Proxy-Authorization" not in origin_heads[0]
+
+
+async def test_a_proxy_that_refuses_the_tunnel_is_named_and_nothing_was_sent():
+    heads: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        t = HttpcoreTransport(ssl.create_default_context(), proxy=f"http://127.0.0.1:{port}")
+        with pytest.raises(TransportError) as caught:
+            await call(t, "https://127.0.0.1:9/status")  # never reached: the tunnel is refused
+        await t.aclose()
+    finally:
+        server.close()
+    assert caught.value.not_sent
+    failure = errors.classify(caught.value, "127.0.0.1:9", 2.0, 2.0)
+    assert failure.kind == "proxy" and failure.sent is errors.Sent.NO
+    assert "407 Proxy Authentication Required" in failure.message and "Nothing was sent" in failure.message
+    assert len(heads) == 1 and heads[0].startswith(b"CONNECT 127.0.0.1:9 HTTP/1.1")
