@@ -3,9 +3,16 @@
 The simulator runs in its own process (so its CPU is not ours), each
 measurement in a fresh process of this script (so the peak RSS is its own).
 
-    python bench/bulk.py                      # 4,000 status @ 50 ms, C=50: each transport, and raw
-    python bench/bulk.py --transport wire     # the client as it ships
-    python bench/bulk.py --numbers 100000 --latency-ms 0 --concurrency 100 --transport wire   # memory
+    python bench/bulk.py --rounds 3           # 4,000 status @ 50 ms, C=50: headless and the bare
+                                              # aiohttp peer, interleaved, three rounds
+    python bench/bulk.py --latency-ms 300 --concurrency 20 --rounds 3
+    python bench/bulk.py --transport headless # the client as it ships, once
+    python bench/bulk.py --numbers 100000 --latency-ms 0 --concurrency 100 --transport headless   # memory
+
+The peer is a bare aiohttp client (``pip install -e '.[bench]'``) doing the same
+signed POSTs at the same concurrency: what a lean HTTP client costs, to tell the
+price of mobitui's stack (httpx types, httpcore, the engine, the journal) from the
+server's latency. The console's figure comes from bench/console_bulk.py.
 
 The headline wall time covers creating the job (writing every item to the
 journal) and running it; the journal is a fresh SQLite file in a temp dir.
@@ -88,19 +95,11 @@ def measure(base_url: str, numbers: int, concurrency: int, transport: str) -> di
     async def go() -> dict[str, object]:
         tmp = tempfile.mkdtemp(prefix="mobitui-bench-")
         journal = Journal(Path(tmp) / "journal.sqlite3")
-        http = None  # "wire": the client's own (make_transport)
-        if transport == "default":
+        http = None  # "headless": the client's own (make_transport)
+        if transport == "default":  # httpx's own transport, httpcore's pool included
             http = httpx.AsyncHTTPTransport(
                 limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             )
-        elif transport == "aiohttp":  # what make_transport gives when a proxy is configured
-            from httpx_aiohttp import AiohttpTransport
-
-            from mobitui.core.client import _aiohttp_session, ssl_context
-
-            limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-            ctx = ssl_context(None)
-            http = AiohttpTransport(verify=ctx, limits=limits, client=lambda: _aiohttp_session(ctx, limits, None))
         client = MobivateClient(config, DEMO_API_KEY, transport=http, concurrency=concurrency)
         service = Service(config, client, journal)
         cpu0 = time.process_time()
@@ -129,25 +128,18 @@ def measure(base_url: str, numbers: int, concurrency: int, transport: str) -> di
     return figures
 
 
-def measure_raw(base_url: str, numbers: int, concurrency: int) -> dict[str, object]:
-    """The same requests on httpx + the aiohttp transport alone: no MobivateClient, no engine.
-
-    The floor of what the client stack costs, to tell the engine's share from the client's.
-    """
+def measure_peer(base_url: str, numbers: int, concurrency: int) -> dict[str, object]:
+    """The same signed POSTs from a bare aiohttp client: no httpx, no MobivateClient, no engine."""
     import hashlib
 
     import aiohttp
-    import httpx
-    from httpx_aiohttp import AiohttpTransport
 
     from mobitui.simulator.demo import DEMO_ACCOUNT_ID, DEMO_TIPS_ID
 
     url = f"{base_url}/subscriptions/v1/{DEMO_TIPS_ID}/status"
 
     async def go() -> dict[str, object]:
-        http = httpx.AsyncClient(transport=AiohttpTransport(
-            client=lambda: aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
-        ))
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency), trust_env=False)
         gate = asyncio.Semaphore(concurrency)
         ok = 0
 
@@ -156,15 +148,16 @@ def measure_raw(base_url: str, numbers: int, concurrency: int) -> dict[str, obje
             m = f"2547{i:08d}"
             sig = hashlib.md5(f"{DEMO_ACCOUNT_ID}{DEMO_TIPS_ID}{m}".encode()).hexdigest()
             async with gate:
-                r = await http.post(url, content=json.dumps({"msisdn": m, "signature": sig}),
-                                    headers={"Content-Type": "application/json"})
-                ok += r.status_code == 200
+                async with session.post(url, data=json.dumps({"msisdn": m, "signature": sig}),
+                                        headers={"Content-Type": "application/json"}) as r:
+                    body = await r.read()
+                    ok += r.status == 200 and b"state" in body
 
         cpu0, t0 = time.process_time(), time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(numbers)))
         t1 = time.perf_counter()
         cpu = time.process_time() - cpu0
-        await http.aclose()
+        await session.close()
         return {"create_s": 0.0, "run_s": t1 - t0, "wall_s": t1 - t0, "cpu_s": cpu, "done": numbers, "ok": ok}
 
     figures = run_loop(go())
@@ -178,7 +171,7 @@ def report(label: str, f: dict[str, object], numbers: int, latency_ms: float, co
     wall = float(f["wall_s"])  # type: ignore[arg-type]
     ratio = f"{wall / floor:.2f}" if floor else "n/a"
     print(
-        f"{label:>8}: {numbers} status @ {latency_ms:g} ms, C={concurrency}: "
+        f"{label:>9}: {numbers} status @ {latency_ms:g} ms, C={concurrency}: "
         f"wall {wall:.2f} s (create {float(f['create_s']):.2f} s + run {float(f['run_s']):.2f} s), "  # type: ignore[arg-type]
         f"floor {floor:.2f} s, wall/floor {ratio}, {numbers / wall:.0f} req/s, "
         f"CPU {float(f['cpu_s']) * 1e6 / numbers:.0f} µs/number, "  # type: ignore[arg-type]
@@ -191,16 +184,16 @@ def main() -> int:
     ap.add_argument("--numbers", type=int, default=4000)
     ap.add_argument("--latency-ms", type=float, default=50.0)
     ap.add_argument("--concurrency", type=int, default=50)
-    ap.add_argument("--transport", choices=("wire", "aiohttp", "default", "raw", "all"), default="all",
-                    help="wire: the client's own (mobitui.core.wire); aiohttp: httpx-aiohttp (used through a "
-                    "proxy); default: httpx's own transport; raw: httpx-aiohttp alone, without MobivateClient "
-                    "and the engine")
+    ap.add_argument("--transport", choices=("headless", "peer", "default", "all"), default="all",
+                    help="headless: mobitui as it ships; peer: a bare aiohttp client doing the same POSTs; "
+                    "default: mobitui on httpx's own transport (httpcore's pool); all: headless and peer")
+    ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds (each a fresh process per client)")
     ap.add_argument("--one", metavar="BASE_URL", help=argparse.SUPPRESS)  # internal: one measurement
     args = ap.parse_args()
 
     if args.one:
-        if args.transport == "raw":
-            figures = measure_raw(args.one, args.numbers, args.concurrency)
+        if args.transport == "peer":
+            figures = measure_peer(args.one, args.numbers, args.concurrency)
         else:
             figures = measure(args.one, args.numbers, args.concurrency, args.transport)
         print(json.dumps(figures))
@@ -208,8 +201,9 @@ def main() -> int:
 
     sim, base_url = start_simulator(args.latency_ms)
     try:
-        transports = ("wire", "aiohttp", "default", "raw") if args.transport == "all" else (args.transport,)
-        for transport in transports:
+        transports = ("headless", "peer") if args.transport == "all" else (args.transport,)
+        walls: dict[str, list[float]] = {t: [] for t in transports}
+        for transport in [t for _ in range(args.rounds) for t in transports]:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", base_url, "--numbers", str(args.numbers),
                  "--latency-ms", str(args.latency_ms), "--concurrency", str(args.concurrency),
@@ -221,6 +215,10 @@ def main() -> int:
                 return 1
             figures = json.loads(out.stdout.strip().splitlines()[-1])
             report(transport, figures, args.numbers, args.latency_ms, args.concurrency)
+            walls[transport].append(float(figures["wall_s"]))
+        if "headless" in walls and "peer" in walls:
+            ratios = [h / p for h, p in zip(walls["headless"], walls["peer"], strict=True)]
+            print(f"headless / peer, round by round: {', '.join(f'{r:.2f}' for r in ratios)}")
     finally:
         sim.terminate()
         try:

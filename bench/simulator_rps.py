@@ -2,7 +2,7 @@
 
 The simulator runs as ``python -m mobitui.simulator --demo --port 0`` in its
 own process, so client and server do not share a GIL. The client is httpx on
-mobitui's own transport (mobitui.core.wire), with N concurrent workers
+the client's transport (mobitui.core.transport), with N concurrent workers
 sharing one connection pool, for a bounded number of requests after a warm-up.
 
     python bench/simulator_rps.py                          # 5,000 requests, 50 concurrent
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mobitui.core.client import ssl_context  # noqa: E402
-from mobitui.core.wire import Http11Transport  # noqa: E402
+from mobitui.core.transport import HttpcoreTransport  # noqa: E402
 from mobitui.simulator.demo import DEMO_ACCOUNT_ID, DEMO_TIPS_ID  # noqa: E402
 
 WARM_UP = 500
@@ -83,7 +83,7 @@ async def hammer(
     base_url: str, total: int, concurrency: int, on_start: Callable[[], None] = lambda: None
 ) -> tuple[float, list[float], int]:
     """Wall time, per-request latencies and the number of 200s for ``total`` requests."""
-    transport = Http11Transport(ssl_context(None), max_connections=concurrency)
+    transport = HttpcoreTransport(ssl_context(None), max_connections=concurrency)
     async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30) as client:
         url = f"/subscriptions/v1/{DEMO_TIPS_ID}/status"
         next_index = 0

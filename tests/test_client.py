@@ -275,7 +275,7 @@ async def test_plan_shows_the_redacted_request_and_the_effect(cfg):
 
 
 async def test_a_configured_proxy_carries_the_requests(cfg, simulator):
-    """With network.proxy set, requests go through the proxy (the aiohttp transport), and
+    """With network.proxy set, requests go through the proxy (httpcore's forward connection), and
     the same rules hold: a reset unsubscribe is not sent again."""
     import asyncio
 

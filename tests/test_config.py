@@ -107,3 +107,23 @@ def test_no_campaigns_and_duplicate_names(tmp_path):
 def test_ca_bundle_must_exist(tmp_path):
     text = GOOD.replace('# ca_bundle = "/etc/ssl/certs/corporate-ca.pem"', 'ca_bundle = "/nonexistent/ca.pem"')
     assert "key network.ca_bundle: expected an existing CA bundle file" in errors_of(tmp_path, text)
+
+
+@pytest.mark.parametrize("key", ["subscription_api", "gateway", "doi"])
+def test_credentials_in_an_endpoint_url_are_refused_and_never_repeated(tmp_path, key):
+    url = "https://opsuser:Hunter2-pw%40x@gateway.mobivate.com"
+    text = GOOD.replace('[endpoints]\n', f'[endpoints]\n{key} = "{url}"\n', 1)
+    if key != "doi":  # replace the example's own line for that key
+        text = "\n".join(line for line in text.split("\n")
+                         if not (line.startswith(f"{key} = ") and "opsuser" not in line))
+    with pytest.raises(ConfigError) as caught:
+        config.load(write(tmp_path, text))
+    shown = str(caught.value)
+    assert f"key endpoints.{key}: credentials in an endpoint URL" in shown
+    assert "mobitui auth set" in shown and "network.proxy" in shown
+    assert "Hunter2" not in shown and "opsuser" not in shown and "%40x" not in shown
+
+
+def test_a_proxy_may_carry_its_own_credentials(tmp_path):
+    text = GOOD.replace('[network]\n', '[network]\nproxy = "http://ops:pw@proxy.internal:3128"\n', 1)
+    assert config.load(write(tmp_path, text)).network.proxy == "http://ops:pw@proxy.internal:3128"

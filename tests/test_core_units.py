@@ -219,20 +219,32 @@ def test_transport_errors_each_have_their_own_message():
     assert errors.classify(cases["refused"], "h", 5, 15).sent is errors.Sent.NO
 
 
-def test_aiohttp_disconnect_is_not_mistaken_for_a_connect_timeout():
-    # httpx-aiohttp maps ServerDisconnectedError to httpx.ConnectTimeout; a resend
-    # after that would duplicate an unsubscribe.
-    import aiohttp
+def test_sent_or_not_is_decided_by_the_phase_not_by_an_ssl_error_in_the_chain():
+    # A bad TLS record after the request was written: the server may have it (issue 11.4).
+    import ssl
+
     import httpx
 
-    try:
+    from mobitui.core.transport import TransportError
+
+    def failed(phase: str, inner: BaseException) -> TransportError:
         try:
-            raise aiohttp.ServerDisconnectedError()
-        except aiohttp.ClientError as e:
-            raise httpx.ConnectTimeout("x") from e
-    except httpx.HTTPError as exc:
-        f = errors.classify(exc, "h", 5, 15)
-    assert f.kind == "reset" and f.sent is errors.Sent.MAYBE
+            try:
+                raise inner
+            except BaseException as e:
+                raise httpx.ReadError("x") from e
+        except httpx.ReadError as e:
+            try:
+                raise TransportError(phase, "x") from e
+            except TransportError as exc:
+                return exc
+        raise AssertionError
+
+    after = errors.classify(failed("exchange", ssl.SSLError(1, "[SSL] record layer failure")), "h", 5, 15)
+    assert after.kind == "tls_after" and after.sent is errors.Sent.MAYBE
+    assert "Nothing was sent" not in after.message and "may have received" in after.message
+    before = errors.classify(failed("connect", ssl.SSLError(1, "[SSL] handshake failure")), "h", 5, 15)
+    assert before.kind == "tls" and before.sent is errors.Sent.NO and "Nothing was sent" in before.message
 
 
 # -- redaction ---------------------------------------------------------------------

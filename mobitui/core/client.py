@@ -118,46 +118,15 @@ def ssl_context(ca_bundle: Any = None) -> ssl.SSLContext:
         return ssl.create_default_context()
 
 
-def _aiohttp_session(ssl_ctx: ssl.SSLContext, limits: httpx.Limits, proxy: str | None):  # type: ignore[no-untyped-def]
-    import aiohttp
-
-    connector = aiohttp.TCPConnector(
-        ssl=ssl_ctx,
-        limit=limits.max_connections or 100,
-        keepalive_timeout=limits.keepalive_expiry,
-    )
-    # trust_env=False: with it, aiohttp reads ~/.netrc and the proxy variables
-    # on every request (a third of the CPU of a bulk run) and would send netrc
-    # credentials along. A proxy is configured once, as network.proxy.
-    session = aiohttp.ClientSession(connector=connector, trust_env=False, proxy=proxy)
-    # aiohttp silently resends an "idempotent" request (GET) once when a kept-alive
-    # connection is dropped. Both gateway unsubscribe routes are GETs that send
-    # the subscriber an SMS: a hidden resend is exactly what must never happen.
-    # There is no public switch, so the attribute is set here and a test
-    # (test_reset_retries_status_but_not_unsubscribe) proves it holds.
-    if not hasattr(session, "_retry_connection"):
-        raise RuntimeError("aiohttp changed: cannot switch off its automatic resend")
-    session._retry_connection = False
-    return session
-
-
 def make_transport(config: Config, *, concurrency: int = 50) -> httpx.AsyncBaseTransport:
-    """The client's own HTTP/1.1 transport (see :mod:`mobitui.core.wire` and README:
-    Performance); through a configured proxy, httpx's aiohttp transport. TLS always verified."""
+    """httpcore's connections under the client's pool policy (:mod:`mobitui.core.transport`,
+    README: Performance), through ``network.proxy`` when one is set. TLS always verified."""
+    from mobitui.core.transport import HttpcoreTransport
+
     net = config.network
-    connections = max(concurrency, 10)
-    ctx = ssl_context(net.ca_bundle)
-    if not net.proxy:
-        from mobitui.core.wire import Http11Transport
-
-        return Http11Transport(ctx, max_connections=connections, keepalive_expiry=KEEPALIVE_EXPIRY)
-    from httpx_aiohttp import AiohttpTransport
-
-    limits = httpx.Limits(
-        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=KEEPALIVE_EXPIRY
-    )
-    return AiohttpTransport(
-        verify=ctx, limits=limits, client=lambda: _aiohttp_session(ctx, limits, net.proxy)
+    return HttpcoreTransport(
+        ssl_context(net.ca_bundle), max_connections=max(concurrency, 10),
+        keepalive_expiry=KEEPALIVE_EXPIRY, proxy=net.proxy,
     )
 
 
@@ -276,6 +245,8 @@ class MobivateClient:
         raw = bytearray()
         truncated = False
         failure: errors.TransportFailure | None = None
+        # A whole-exchange bound: the read timeout is per read, so an answer dribbled a
+        # byte at a time would otherwise never end.
         deadline = net.connect_timeout + net.read_timeout * 2 + 1
         try:
             async with asyncio.timeout(deadline):
@@ -298,12 +269,12 @@ class MobivateClient:
                         raw.extend(chunk)
                 finally:
                     await response.aclose()
-        except (httpx.HTTPError, OSError, TimeoutError, asyncio.TimeoutError) as exc:
-            failure = errors.classify(exc, host, net.connect_timeout, net.read_timeout)
-            if status is not None and failure.kind == "other":
-                failure = errors.TransportFailure("reset", failure.message, errors.Sent.YES)
-        except Exception as exc:  # aiohttp may leak its own exceptions unmapped
-            failure = errors.classify(exc, host, net.connect_timeout, net.read_timeout)
+        except TimeoutError as exc:  # the deadline above (httpcore's own timeouts are TransportError)
+            failure = errors.classify(exc, host, net.connect_timeout, net.read_timeout,
+                                      answer_started=status is not None, deadline=deadline)
+        except Exception as exc:  # TransportError from the transport; httpx.DecodingError from the body
+            failure = errors.classify(exc, host, net.connect_timeout, net.read_timeout,
+                                      answer_started=status is not None)
         elapsed = (time.perf_counter() - t0) * 1000
         text = bytes(raw).decode("utf-8", errors="replace")
         exchange = self.recorder.record(
@@ -520,6 +491,22 @@ class MobivateClient:
             return f"The server answered HTTP {st} with a body that is not the API's JSON."
         return None
 
+    def _redirect(self, reply: _Reply, setting: str) -> str | None:
+        """Plain words for a 3xx answer (a redirect, never followed for these calls), else None.
+
+        RFC 9110 §15.4. The Location is shown with the API key redacted: a gateway that
+        redirects may echo the query string, which carries it."""
+        st = reply.status
+        if st is None or not 300 <= st < 400:
+            return None
+        location = next((v for k, v in reply.headers if k == "location"), "").strip()
+        where = f" to {self.recorder.redact_url(location)[:300]}" if location else " (no Location given)"
+        return (
+            f"The server answered HTTP {st}{' ' + reply.reason if reply.reason else ''}, a redirect{where}, "
+            f"which mobitui does not follow for these calls: the request was not carried out there. "
+            f"Update {setting} in the config if the service has moved."
+        )
+
     def _subscription_result(
         self, campaign: Campaign, msisdn: str, op: Operation, reply: _Reply
     ) -> Result:
@@ -565,6 +552,10 @@ class MobivateClient:
             return result
         if _flag(data.get("valid_msisdn")) is False:
             result.error = f"The server does not accept {msisdn} as a valid MSISDN for this campaign{said}."
+            return result
+        redirect = self._redirect(reply, "endpoints.subscription_api")
+        if redirect:
+            result.error = redirect
             return result
         if st >= 400 or st < 200:
             text = errors.http_status(st, reply.reason)
@@ -618,22 +609,29 @@ class MobivateClient:
             reference=body.mt_reference,
             retry_after=retry_after_seconds(reply.headers),
         )
+        setting = "endpoints.gateway" if route is Route.MT_STOP else "endpoints.doi (or endpoints.gateway)"
+        redirect = self._redirect(reply, setting)
+        if redirect:  # the HTTP status is the transport's, never a gateway code (301 is not "invalid username")
+            result.error = redirect
+            return result
         data = body.mapping
-        # {"200": "MT-..."} / {"590": "SEND_FAILED: ..."} / {"error": "..."}
+        # Gateway codes come from the body only: {"200": "MT-..."} / {"0": "..."} /
+        # {"590": "SEND_FAILED: ..."} / a bare code; {"error": "..."} keeps the server's words.
         coded = {int(k): v for k, v in data.items() if isinstance(k, str) and k.strip().isdigit()}
         server_error = _text(data.get("error"))
-        if st == 200 and (body.kind in {"mt", "zero"} or (coded.get(200) and body.mt_reference)):
+        if st == 200 and (body.kind in {"mt", "zero"} or (coded.get(200) and body.mt_reference)
+                          or (0 in coded and len(coded) == 1 and not server_error)):
             result.outcome = Outcome.OK
             result.state = "stop-sent"
             return result
-        failure_code = next((c for c in coded if c != 200), None)
+        failure_code = next((c for c in coded if c not in (0, 200)), None)
         if failure_code is not None:
             result.error = errors.gateway_code(failure_code, _text(coded[failure_code]))
             return result
-        if st in errors.GATEWAY_CODES and st >= 300 and st not in (403, 500, 502):
-            result.error = errors.gateway_code(st, server_error)
+        if 200 <= st < 300 and server_error:
+            result.error = f"The gateway reported an error: {server_error}"
             return result
-        if body.kind == "text" and body.text.strip().isdigit():
+        if body.kind == "text" and body.text.strip().isdigit() and 200 <= st < 300:
             code = int(body.text.strip())
             result.error = errors.gateway_code(code)
             return result
@@ -643,7 +641,7 @@ class MobivateClient:
             if server_error:
                 text += f" Server said: {server_error}"
             result.error = text
-            if st >= 500:
+            if st >= 500 and st != 511:  # 511: credentials refused, nothing done
                 result.outcome = Outcome.UNKNOWN
                 result.error += " Outcome unknown, check status before trying again."
             return result

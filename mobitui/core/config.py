@@ -86,11 +86,32 @@ class Account(_Strict):
         return v.lower()
 
 
-def _check_base_url(v: str) -> str:
+def _has_userinfo(v: str) -> bool:
+    """True when the URL's authority carries ``user[:password]@`` (RFC 3986 §3.2.1)."""
+    authority = re.split(r"[/?#]", v.split("://", 1)[-1], maxsplit=1)[0]
+    return "@" in authority
+
+
+def _check_url(v: str) -> str:
     v = v.strip()
     if not re.match(r"^https?://[^/\s]+", v):
         raise ValueError("expected an http:// or https:// URL")
     return v.rstrip("/")
+
+
+def _check_base_url(v: str) -> str:
+    """An endpoint: http(s), no credentials. Credentials in the URL would not be sent
+    (the client never sends userinfo) and would be stored with every recorded request,
+    so they are refused; the message never repeats them."""
+    v = _check_url(v)
+    if _has_userinfo(v):
+        raise ValueError(
+            "credentials in an endpoint URL (user:password@) are refused: they would not be sent "
+            "and would be stored in clear with every request. Remove them: the Subscription API "
+            "needs none (requests are signed with account_id), the gateway's API key is set with "
+            "`mobitui auth set` or $MOBITUI_API_KEY, and a proxy goes in network.proxy"
+        )
+    return v
 
 
 class Endpoints(_Strict):
@@ -119,12 +140,13 @@ class Network(_Strict):
     retry_max_wait: float = Field(default=8.0, ge=0, le=120)
     ca_bundle: Path | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    proxy: str | None = Field(default=None, description="http://host:port; proxy variables are not read")
+    proxy: str | None = Field(default=None, description="http://[user:password@]host:port; proxy variables are not read")
 
     @field_validator("proxy")
     @classmethod
     def _proxy(cls, v: str | None) -> str | None:
-        return None if v is None else _check_base_url(v)
+        # A proxy's own user:password is allowed: it is sent as Proxy-Authorization.
+        return None if v is None else _check_url(v)
 
     @field_validator("ca_bundle")
     @classmethod

@@ -5,18 +5,20 @@ connect timeout, read timeout, reset) classified from the exception chain, and
 server answers (HTTP status, gateway codes, the fields of the JSON answer).
 
 Whether a failed request *left the machine* decides whether a mutating call may
-be retried: only :attr:`Sent.NO` failures are safe to resend.
+be retried: only :attr:`Sent.NO` failures are safe to resend. That is decided by
+the phase the request failed in (see :mod:`mobitui.core.transport`), never by the
+kind of error: a TLS error after the write is a request that may have arrived.
 """
 
 from __future__ import annotations
 
-import asyncio
+import errno
 import socket
 import ssl
-import sys
 from dataclasses import dataclass
 from enum import Enum
 
+import httpcore
 import httpx
 
 
@@ -28,7 +30,10 @@ class Sent(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class TransportFailure:
-    kind: str  # dns | refused | tls | connect_timeout | read_timeout | write_timeout | reset | protocol | pool_timeout | other
+    # before the write (Sent.NO): dns | refused | unreachable | tls | connect_timeout | pool_timeout | proxy | unsupported
+    # after it: read_timeout | too_slow | write_timeout | reset | stale | protocol | head_too_large | tls_after
+    #           | decoding (Sent.YES: the answer came) | other
+    kind: str
     message: str
     sent: Sent
 
@@ -42,6 +47,8 @@ class TransportFailure:
             "reset",
             "protocol",
             "pool_timeout",
+            "stale",
+            "too_slow",
         }
 
 
@@ -103,7 +110,7 @@ def http_status(status: int, reason: str = "") -> str:
     if status == 511:
         return (
             "HTTP 511: the server refused the credentials (the gateway's 'Username or Password "
-            "incorrect'). Check the key with `mobitui auth status`."
+            "incorrect'). Check the key with `mobitui auth status`; set it with `mobitui auth set`."
         )
     if status == 429:
         return "HTTP 429: rate limited by the server."
@@ -130,89 +137,105 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def _aiohttp_kind(chain: list[BaseException]) -> str | None:
-    """Classify from aiohttp's own exception, if the aiohttp transport raised it.
-
-    httpx-aiohttp maps aiohttp errors lossily (a server disconnect becomes
-    httpx.ConnectTimeout), so the original exception decides, never the
-    mapped httpx type.
-    """
-    aiohttp = sys.modules.get("aiohttp")  # its errors exist only once a proxied request loaded it
-    if aiohttp is None:
-        return None
-    for e in chain:
-        if not isinstance(e, aiohttp.ClientError) and not isinstance(e, asyncio.TimeoutError):
-            continue
-        if isinstance(e, asyncio.TimeoutError) and not isinstance(e, aiohttp.ClientError):
-            continue
-        if isinstance(e, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
-            return "tls"
-        dns_error = getattr(aiohttp, "ClientConnectorDNSError", None)
-        if dns_error is not None and isinstance(e, dns_error):
-            return "dns"
-        if isinstance(e, aiohttp.ConnectionTimeoutError):
-            return "connect_timeout"
-        if isinstance(e, aiohttp.SocketTimeoutError):
-            return "read_timeout"
-        if isinstance(e, aiohttp.ServerTimeoutError):
-            return "read_timeout"
-        if isinstance(e, aiohttp.ClientConnectorError):
-            os_err = e.os_error
-            if isinstance(os_err, socket.gaierror):
-                return "dns"
-            if isinstance(os_err, ssl.SSLError):
-                return "tls"
-            if isinstance(os_err, ConnectionRefusedError):
-                return "refused"
-            return "refused"
-        if isinstance(e, aiohttp.ServerDisconnectedError):
-            return "reset"
-        if isinstance(e, aiohttp.ClientPayloadError):
-            return "reset"
-        if isinstance(e, aiohttp.ClientOSError):
-            return "reset"
-        if isinstance(e, aiohttp.ClientResponseError):
-            return "protocol"
-        return "other"
-    return None
+# Before the request's first byte is written: the pool, the TCP connect, the TLS
+# handshake, a proxy's tunnel. httpx's types for these, for an exception that did
+# not come through mobitui.core.transport (which says the phase itself).
+_BEFORE_THE_WRITE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+                     httpx.UnsupportedProtocol)
 
 
-def classify(exc: BaseException, host: str, connect_timeout: float, read_timeout: float) -> TransportFailure:
-    """Turn a transport exception into a kind, plain words and a sent-state."""
+def phase(exc: BaseException) -> str:
+    """How far the request got: ``pool``, ``connect`` (nothing sent) or ``exchange``/``body``.
+
+    Read from :class:`mobitui.core.transport.TransportError` where the transport raised
+    it; for any other exception from httpx's types (connect and pool errors happen
+    before the write); anything else counts as after the write (the safe side)."""
+    from mobitui.core.transport import TransportError
+
+    if isinstance(exc, TransportError):
+        return exc.phase
+    if isinstance(exc, httpx.PoolTimeout):
+        return "pool"
+    if isinstance(exc, _BEFORE_THE_WRITE):
+        return "connect"
+    return "exchange"
+
+
+def classify(
+    exc: BaseException,
+    host: str,
+    connect_timeout: float,
+    read_timeout: float,
+    *,
+    answer_started: bool = False,
+    deadline: float | None = None,
+) -> TransportFailure:
+    """Turn a transport exception into a kind, plain words and a sent-state.
+
+    Inputs: the exception (its chain is read), the ``host[:port]`` to name, the
+    configured timeouts in seconds, whether the answer's head had arrived, and the
+    whole-exchange ``deadline`` in seconds when that is what expired.
+    The sent-state is decided by the phase alone (:func:`phase`): before the write
+    nothing was sent; after it the server may have the request (``Sent.MAYBE``), or
+    has it (``Sent.YES``) once its answer began. The chain only chooses the words:
+    an ``ssl.SSLError`` after the write is a TLS failure of a request that was sent."""
     chain = _chain(exc)
-    kind = _aiohttp_kind(chain)
-    if kind is None:
-        if any(isinstance(e, ssl.SSLError) for e in chain):
-            kind = "tls"
-        elif any(isinstance(e, socket.gaierror) for e in chain):
+    where = phase(exc)
+    reused = bool(getattr(exc, "reused", False))
+    text = " ".join(str(e).lower() for e in chain)
+    if where == "pool":
+        kind = "pool_timeout"
+    elif where == "connect":
+        if any(isinstance(e, socket.gaierror) for e in chain):
             kind = "dns"
+        elif any(isinstance(e, ssl.SSLError) for e in chain):
+            kind = "tls"
         elif any(isinstance(e, ConnectionRefusedError) for e in chain):
             kind = "refused"
-        elif isinstance(exc, httpx.ConnectTimeout):
+        elif any(isinstance(e, (httpx.ConnectTimeout, httpcore.ConnectTimeout, TimeoutError)) for e in chain):
             kind = "connect_timeout"
-        elif isinstance(exc, httpx.ReadTimeout):
-            kind = "read_timeout"
-        elif isinstance(exc, httpx.WriteTimeout):
-            kind = "write_timeout"
-        elif isinstance(exc, httpx.PoolTimeout):
-            kind = "pool_timeout"
-        elif isinstance(exc, httpx.ConnectError):
-            text = str(exc).lower()
-            if "name or service" in text or "nodename" in text or "resolve" in text:
-                kind = "dns"
-            elif "ssl" in text or "certificate" in text:
-                kind = "tls"
-            else:
-                kind = "refused"
-        elif isinstance(exc, (httpx.ReadError, httpx.WriteError)):
-            kind = "reset"
-        elif isinstance(exc, httpx.RemoteProtocolError):
-            kind = "protocol"
-        elif isinstance(exc, httpx.TimeoutException):
-            kind = "read_timeout"
+        elif any(isinstance(e, (httpx.ProxyError, httpcore.ProxyError)) for e in chain):
+            kind = "proxy"
+        elif any(isinstance(e, (httpx.UnsupportedProtocol, httpcore.UnsupportedProtocol)) for e in chain):
+            kind = "unsupported"
+        elif "name or service" in text or "nodename" in text or "resolve" in text:
+            kind = "dns"
+        elif any(isinstance(e, OSError) and e.errno in _UNREACHABLE for e in chain):
+            kind = "unreachable"
         else:
-            kind = "other"
-    return _describe(kind, exc, host, connect_timeout, read_timeout)
+            kind = "refused"
+    elif deadline is not None or (
+        isinstance(exc, TimeoutError) and not any(isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)) for e in chain)
+    ):
+        kind = "too_slow"
+    elif any(isinstance(e, httpx.DecodingError) for e in chain):
+        kind = "decoding"
+    elif any(isinstance(e, ssl.SSLError) for e in chain):
+        kind = "tls_after"
+    elif "receive buffer too long" in text:
+        kind = "head_too_large"
+    elif any(isinstance(e, (httpx.ReadTimeout, httpcore.ReadTimeout)) for e in chain):
+        kind = "read_timeout"
+    elif any(isinstance(e, (httpx.WriteTimeout, httpcore.WriteTimeout)) for e in chain):
+        kind = "write_timeout"
+    elif any(isinstance(e, (httpx.ReadError, httpx.WriteError, httpcore.ReadError, httpcore.WriteError,
+                            ConnectionError)) for e in chain) or "disconnected" in text or "incomplete" in text:
+        # On a kept-alive connection, before any answer: the server dropped the connection
+        # as the request went out (httpcore had checked it was not closed while idle).
+        kind = "stale" if reused and where == "exchange" and not answer_started else "reset"
+    elif any(isinstance(e, (httpx.RemoteProtocolError, httpcore.RemoteProtocolError)) for e in chain):
+        kind = "protocol"
+    elif any(isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)) for e in chain):
+        kind = "read_timeout"
+    else:
+        kind = "other"
+    failure = _describe(kind, exc, host, connect_timeout, read_timeout, deadline)
+    if answer_started and failure.sent is Sent.MAYBE:
+        failure = TransportFailure(failure.kind, failure.message, Sent.YES)
+    return failure
+
+
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL}
 
 
 def _tls_detail(exc: BaseException) -> str:
@@ -224,36 +247,64 @@ def _tls_detail(exc: BaseException) -> str:
     return "handshake failed"
 
 
-def _describe(kind: str, exc: BaseException, host: str, ct: float, rt: float) -> TransportFailure:
+def _detail(exc: BaseException) -> str:
+    """The innermost message of the chain worth showing (never just a class name)."""
+    for e in reversed(_chain(exc)):
+        msg = str(e).strip()
+        if msg:
+            return msg[:200]
+    return type(exc).__name__
+
+
+def _describe(kind: str, exc: BaseException, host: str, ct: float, rt: float,
+              deadline: float | None = None) -> TransportFailure:
+    nothing = " Nothing was sent."
+    maybe = " The server may have received the request."
     if kind == "dns":
         return TransportFailure(
             kind,
-            f"DNS failure: cannot resolve {host}. Check the endpoint in the config and the bastion's DNS. Nothing was sent.",
+            f"DNS failure: cannot resolve {host}. Check the endpoint in the config and the bastion's DNS.{nothing}",
             Sent.NO,
         )
     if kind == "refused":
         return TransportFailure(
             kind,
-            f"Connection refused by {host}: nothing is listening there (wrong port, service down, or a firewall). Nothing was sent.",
+            f"Connection refused by {host}: nothing is listening there (wrong port, service down, or a firewall).{nothing}",
+            Sent.NO,
+        )
+    if kind == "unreachable":
+        return TransportFailure(
+            kind,
+            f"No route to {host}: the network or host is unreachable from here ({_detail(exc)}).{nothing}",
             Sent.NO,
         )
     if kind == "tls":
         return TransportFailure(
             kind,
-            f"TLS failure with {host}: {_tls_detail(exc)}. If a corporate proxy re-signs traffic, set network.ca_bundle. Nothing was sent.",
+            f"TLS failure with {host}: {_tls_detail(exc)}. If a corporate proxy re-signs traffic, set network.ca_bundle.{nothing}",
             Sent.NO,
         )
     if kind == "connect_timeout":
         return TransportFailure(
             kind,
-            f"Connect timeout: no connection to {host} within {ct:g} s (network.connect_timeout). Nothing was sent.",
+            f"Connect timeout: no connection to {host} within {ct:g} s (network.connect_timeout).{nothing}",
             Sent.NO,
         )
     if kind == "pool_timeout":
         return TransportFailure(
             kind,
-            f"No free connection to {host} within {ct:g} s (too many requests in flight). Nothing was sent.",
+            f"No free connection to {host} within {ct:g} s (too many requests in flight).{nothing}",
             Sent.NO,
+        )
+    if kind == "proxy":
+        return TransportFailure(
+            kind,
+            f"The proxy (network.proxy) would not open a tunnel to {host}: {_detail(exc)}. Check network.proxy.{nothing}",
+            Sent.NO,
+        )
+    if kind == "unsupported":
+        return TransportFailure(
+            kind, f"Cannot send to {host}: {_detail(exc)}. Check the endpoint in the config.{nothing}", Sent.NO
         )
     if kind == "read_timeout":
         return TransportFailure(
@@ -261,9 +312,46 @@ def _describe(kind: str, exc: BaseException, host: str, ct: float, rt: float) ->
             f"Read timeout: the request was sent to {host} but no answer came within {rt:g} s (network.read_timeout).",
             Sent.MAYBE,
         )
+    if kind == "too_slow":
+        within = f" within {deadline:g} s" if deadline is not None else " in time"
+        return TransportFailure(
+            kind,
+            f"Answer too slow: {host} was still sending its answer, a trickle at a time, and it was not "
+            f"complete{within} (network.connect_timeout + 2 x network.read_timeout + 1); the rest was not waited for."
+            + maybe,
+            Sent.MAYBE,
+        )
+    if kind == "decoding":
+        return TransportFailure(
+            kind,
+            f"Mislabelled answer: {host} said its body was compressed (Content-Encoding) but it could not be "
+            "decoded as such, so it was not read.",
+            Sent.YES,
+        )
+    if kind == "head_too_large":
+        return TransportFailure(
+            kind,
+            f"Answer head too large: {host} sent more than 100 KiB of status line and headers without "
+            "ending them; the answer was not read." + maybe,
+            Sent.MAYBE,
+        )
+    if kind == "tls_after":
+        return TransportFailure(
+            kind,
+            f"TLS failure after the request was sent to {host}: {_tls_detail(exc)}; the answer could not be read."
+            + maybe,
+            Sent.MAYBE,
+        )
+    if kind == "stale":
+        return TransportFailure(
+            kind,
+            f"Stale connection: {host} closed a kept-alive connection just as the request went out on it, "
+            "without answering." + maybe,
+            Sent.MAYBE,
+        )
     if kind == "write_timeout":
         return TransportFailure(
-            kind, f"Write timeout while sending the request to {host}.", Sent.MAYBE
+            kind, f"Write timeout while sending the request to {host}." + maybe, Sent.MAYBE
         )
     if kind == "reset":
         return TransportFailure(
@@ -274,11 +362,11 @@ def _describe(kind: str, exc: BaseException, host: str, ct: float, rt: float) ->
     if kind == "protocol":
         return TransportFailure(
             kind,
-            f"Broken answer from {host}: the HTTP response was malformed or cut short.",
+            f"Broken answer from {host}: the HTTP response was malformed or cut short ({_detail(exc)}).",
             Sent.MAYBE,
         )
     return TransportFailure(
         "other",
-        f"Request to {host} failed: {type(exc).__name__}.",
+        f"Request to {host} failed after it was sent: {_detail(exc)}." + maybe,
         Sent.MAYBE,
     )

@@ -1,6 +1,6 @@
 """What a call gives back: typed results, free of any HTTP library.
 
-The console imports these at start-up without paying for httpx and aiohttp.
+The console imports these at start-up without paying for httpx.
 """
 
 from __future__ import annotations

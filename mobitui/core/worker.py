@@ -369,7 +369,7 @@ def main() -> int:
     # Everything the job needs is imported while the spare waits for its job.
     import mobitui.core.journal  # noqa: F401
     import mobitui.core.service  # noqa: F401
-    import mobitui.core.wire  # noqa: F401
+    import mobitui.core.transport  # noqa: F401
     from mobitui.core import client, loops
 
     loops.new_event_loop().close()  # imports uvloop
