@@ -32,6 +32,9 @@ def _common(p: argparse.ArgumentParser, top: bool) -> None:
                    help="config file (default: $MOBITUI_CONFIG, else the user config dir)")
     p.add_argument("--demo", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="run against the built-in simulator with a demo account (no real traffic)")
+    p.add_argument("--read-only", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="refuse every unsubscribe, single, bulk or resumed (shadowing, training); "
+                   "also ui.read_only = true")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mobitui {__version__}")
     _common(parser, top=True)
     parser.add_argument("--campaign", metavar="NAME_OR_ID", help="preselect a campaign in the console")
-    parser.add_argument("--read-only", action="store_true",
-                        help="console without the unsubscribe action (shadowing, training)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     for name, helptext in (
@@ -122,6 +123,14 @@ def _runtime(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from mobitui.runtime import open_runtime
 
     return open_runtime(getattr(args, "config", None), bool(getattr(args, "demo", False)))
+
+
+def _refuse_if_read_only(args: argparse.Namespace, rt, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Raise UsageError when --read-only or ui.read_only forbids a mutating command."""
+    from mobitui.core.readonly import refusal
+
+    if getattr(args, "read_only", False) or rt.config.ui.read_only:
+        raise UsageError(refusal(what))
 
 
 def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> list[str]:
@@ -374,6 +383,8 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
     rt = _runtime(args)
     try:
+        if operation is Operation.UNSUBSCRIBE:
+            _refuse_if_read_only(args, rt, "unsubscribe")
         try:
             campaign = rt.config.campaign(args.campaign)
         except KeyError as exc:
@@ -483,6 +494,8 @@ def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 campaign = campaign_for(rt.config, info)
             except JobError as exc:
                 raise UsageError(str(exc)) from None
+            if info.operation is Operation.UNSUBSCRIBE:
+                _refuse_if_read_only(args, rt, f"resuming unsubscribe job {info.id}")
             c = info.counts.status
             pending = c.get("pending", 0)
             unsettled = c.get("unknown", 0) + c.get("in_flight", 0)
@@ -593,10 +606,32 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+NO_TERMINAL = (
+    "the console needs a terminal, and {which} not one (cron, a pipe, or ssh without -t); "
+    "nothing was started. For scripts use the headless commands: `mobitui status`, "
+    "`mobitui unsubscribe`, `mobitui jobs`, `mobitui resume`, `mobitui history` (see `mobitui --help`); "
+    "for the console over ssh, use `ssh -t`."
+)
+
+
 def cmd_console(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    # Without a terminal Textual still draws, into whatever stdout is, as fast as it can:
+    # refuse at once instead of spinning (seen: 10 minutes at ~95% CPU under cron).
+    missing = [name for name, stream in (("standard input", stdin), ("standard output", stdout))
+               if not _is_tty(stream)]
+    if missing:
+        which = " and ".join(missing) + (" are" if len(missing) == 2 else " is")
+        raise UsageError(NO_TERMINAL.format(which=which))
     from mobitui.tui import launch
 
     return launch(args)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed, or not a real stream
+        return False
 
 
 COMMANDS = {

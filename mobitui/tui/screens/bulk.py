@@ -492,6 +492,7 @@ class BulkScreen(Screen[None]):
         service = await self.core()
         jobs = JobStore(service.journal).interrupted_jobs()
         self.interrupted = [j.id for j in jobs if j.campaign_id == self.campaign.campaign_id]
+        self._interrupted_info = {j.id: j for j in jobs}
         self.refresh_bindings()
         if self.interrupted:
             j = next(j for j in jobs if j.id == self.interrupted[0])
@@ -504,9 +505,38 @@ class BulkScreen(Screen[None]):
             )
 
     def action_resume(self) -> None:
+        from mobitui.core.client import unsubscribe_effect
+        from mobitui.core.readonly import refusal
+
         if self.running is not None or not self.interrupted:
             return
-        job_id = self.interrupted.pop(0)
+        job_id = self.interrupted[0]
+        info = getattr(self, "_interrupted_info", {}).get(job_id)
+        if info is None or info.operation is not Operation.UNSUBSCRIBE:
+            self._resume(job_id)
+            return
+        if self.read_only:
+            self.notify(refusal(f"resuming unsubscribe job {job_id}"), severity="error", markup=False)
+            return
+        # Resuming an unsubscribe job texts subscribers: the same typed count as a new one.
+        c = info.counts.status
+        count = c.get("pending", 0) + c.get("unknown", 0) + c.get("in_flight", 0)
+        which = f"job {job_id}, resumed: those with an unknown outcome are re-checked first"
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self._resume(job_id)
+            else:
+                self.notify("Cancelled: nothing was sent.", markup=False)
+
+        self.app.push_screen(
+            BulkUnsubscribeConfirm(self.campaign, count, unsubscribe_effect(self.campaign), which), answered
+        )
+
+    def _resume(self, job_id: int) -> None:
+        if self.running is not None or job_id not in self.interrupted:
+            return
+        self.interrupted.remove(job_id)
         self.refresh_bindings()
         # After a restart the screen is empty: the job's numbers, and what became of
         # those done before the interruption, come from the journal first.
