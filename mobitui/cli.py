@@ -149,6 +149,18 @@ def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> list[str]:
     return lines
 
 
+def _command(args: argparse.Namespace, rest: str) -> str:
+    """The mobitui command line that repeats this run's --demo/--config with ``rest``."""
+    import shlex
+
+    words = ["mobitui"]
+    if getattr(args, "demo", False):
+        words.append("--demo")
+    elif getattr(args, "config", None):
+        words += ["--config", shlex.quote(str(args.config))]
+    return " ".join(words) + " " + rest
+
+
 def _table(rows: list[list[str]], out: TextIO) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
@@ -209,6 +221,14 @@ class _Progress:
         return " · ".join(parts)
 
     def _line(self, text: str) -> None:
+        # A line wider than the terminal wraps, and "\r" then rewrites only its last
+        # row: the meter would scroll. Cut it to the width (read each time: resizes).
+        try:
+            width = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            width = 80
+        if len(text) > width - 1:
+            text = text[: max(width - 2, 1)] + "…"
         self.stream.write("\r\x1b[2K" + text)
         self.stream.flush()
         self._shown = True
@@ -327,20 +347,20 @@ def _after_job(store, job, state, args: argparse.Namespace, stdout: TextIO) -> i
     counts = store.count(job.job_id)
     if counts.status.get("unknown"):
         _err(f"job {job.job_id}: {counts.status['unknown']} number(s) with outcome unknown; "
-             f"`mobitui resume {job.job_id}` re-checks them by status and sends only where still subscribed")
+             f"`{_command(args, f'resume {job.job_id}')}` re-checks them by status and sends only where still subscribed")
     if state is not JobState.DONE:
         left = counts.status.get("pending", 0) + counts.status.get("unknown", 0)
         _err(f"job {job.job_id} {state.value if state else 'interrupted'} with {left} number(s) "
-             f"not finished; resume with `mobitui resume {job.job_id}`")
+             f"not finished; resume with `{_command(args, f'resume {job.job_id}')}`")
         return EXIT_INTERRUPTED
     return EXIT_OK if all_ok else EXIT_FAILED
 
 
-def _note_interrupted(store, stderr: TextIO) -> None:  # type: ignore[no-untyped-def]
+def _note_interrupted(store, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
     for info in store.interrupted_jobs()[:5]:
         c = info.counts.status
         _err(f"note: job {info.id} ({info.operation.value}, {info.campaign_name}) was interrupted "
-             f"with {c.get('done', 0)}/{info.total} done; resume it with `mobitui resume {info.id}`")
+             f"with {c.get('done', 0)}/{info.total} done; resume it with `{_command(args, f'resume {info.id}')}`")
 
 
 def _check_concurrency(n: int | None) -> None:
@@ -414,7 +434,7 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         journal = rt.open_journal()
         try:
             store = JobStore(journal)
-            _note_interrupted(store, sys.stderr)
+            _note_interrupted(store, args)
             source = "stdin" if args.file == "-" else (args.file or "command line")
             job, state = _run_job(
                 lambda: Service.open(rt.config, key.key, journal, demo=rt.demo, concurrency=concurrency),
@@ -469,7 +489,7 @@ def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     _table(table, stdout)
     resumable = [j.id for j in jobs if j.state.value in ("interrupted", "cancelled")]
     if resumable:
-        stdout.write(f"\nResume with `mobitui resume JOB` (resumable: {', '.join(map(str, resumable))}).\n")
+        stdout.write(f"\nResume with `{_command(args, 'resume JOB')}` (resumable: {', '.join(map(str, resumable))}).\n")
     return EXIT_OK
 
 

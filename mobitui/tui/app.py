@@ -139,7 +139,7 @@ class MobituiApp(App[str]):
             with Vertical(id="work"):
                 yield LookupBar(self.memory.recent, id="lookup")
                 with ContentSwitcher(initial="status", id="switcher"):
-                    yield StatusPanel(self.clock, self.config.states, id="status")
+                    yield StatusPanel(self.clock, self.config.states, demo=self.runtime.demo, id="status")
                     yield EverywhereTable(id="everywhere")
         self.request_log = RequestLog(self.config.ui.log_limit, id="log")
         yield self.request_log
@@ -211,7 +211,7 @@ class MobituiApp(App[str]):
             title = "No configuration yet"
             detail = f"mobitui looked for {exc.path} and found nothing."
             way = (
-                "Create it:  mobitui config-example > " + str(exc.path) + "\n"
+                "Create it:  " + exc.create_command(exc.path) + "\n"
                 "then edit account_id and campaigns, and store the key with  mobitui auth set\n\n"
                 "Or press d to try the console against the built-in simulator (mobitui --demo)."
             )

@@ -22,9 +22,11 @@ SHOWN = 64 * 1024
 
 
 def pretty(body: str) -> str:
+    """The body indented when it is JSON; as received otherwise (also when it is
+    nested too deeply for the json module: a hostile body must not crash the view)."""
     try:
         return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body
 
 

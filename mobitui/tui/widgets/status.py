@@ -31,9 +31,11 @@ def _flag(value: object) -> Text:
 class StatusPanel(VerticalScroll):
     """Shows one answer; the app decides when to ask again."""
 
-    def __init__(self, clock: Callable[[], float] = time.time, overrides: dict[str, str] | None = None, **kw: object) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, overrides: dict[str, str] | None = None,
+                 demo: bool = False, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.clock = clock
+        self.demo = demo
         self.overrides = overrides or {}
         self.result: Result | None = None
         self.change: tuple[str | None, str | None, float] | None = None
@@ -51,9 +53,10 @@ class StatusPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Status"
         self._big("no lookup yet", "-waiting")
-        self.query_one("#state-desc", Static).update(
-            Text("Type a number and press Enter. Samples in the demo: 254700000101 … 254700000113.", "dim")
-        )
+        hint = "Type a number and press Enter."
+        if self.demo:
+            hint += " Samples in the demo: 254700000101 … 254700000113."
+        self.query_one("#state-desc", Static).update(Text(hint, "dim"))
 
     def _big(self, text: str, cls: str) -> None:
         big = self.query_one("#state-big", Static)
