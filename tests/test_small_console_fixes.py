@@ -146,3 +146,27 @@ def test_the_cli_progress_line_is_cut_to_the_terminal_width():
     line = out.split("\x1b[2K")[-1]
     assert line.startswith("[") and line.endswith("…")
     assert len(line) == 39  # one column short of the width: the cursor never wraps
+
+
+async def test_every_campaign_view_shows_a_readable_error_not_its_first_letters(sim_config, simulator):
+    from textual.widgets import ContentSwitcher
+
+    from mobitui.tui.widgets.everywhere import EverywhereTable
+    from test_console import settle
+
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*"254799999017", "enter")  # refused as unauthenticated in every campaign
+        await settle(app, pilot)
+        await pilot.press("ctrl+g")
+        await settle(app, pilot)
+        assert app.query_one("#switcher", ContentSwitcher).current == "everywhere"
+        table = app.query_one(EverywhereTable)
+        await pilot.pause()
+        for c in sim_config.campaigns:
+            assert str(table.get_cell(c.campaign_id, "error")) == "Bad signature"
+        assert table.columns["error"].get_render_width(table) >= len("Bad signature")
+        # on screen beside the state, not scrolled off to the right
+        error = table.columns["error"]
+        left = sum(col.get_render_width(table) for col in table.ordered_columns[: table.get_column_index("error")])
+        assert left + error.get_render_width(table) <= table.scrollable_content_region.width
