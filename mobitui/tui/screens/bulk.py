@@ -482,8 +482,10 @@ class BulkScreen(Screen[None]):
 
     def action_copy_numbers(self) -> None:
         numbers = [r.entry.msisdn for r in self.rows if r.matches(self.filter) and r.entry.msisdn]
-        self.app.copy_to_clipboard("\n".join(numbers))
-        self.notify(f"Copied {len(numbers)} numbers ({self.filter}) to the clipboard (OSC 52).", markup=False)
+        from mobitui.tui.clipboard import copy
+
+        message, warn = copy("\n".join(numbers), self.app.copy_to_clipboard, f"{len(numbers)} numbers ({self.filter})")
+        self.notify(message, severity="warning" if warn else "information", markup=False)
 
     @work(exclusive=True, group="bulk-jobs", exit_on_error=False, description="looking for interrupted jobs")
     async def find_interrupted(self) -> None:
