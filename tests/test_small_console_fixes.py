@@ -170,3 +170,16 @@ async def test_every_campaign_view_shows_a_readable_error_not_its_first_letters(
         error = table.columns["error"]
         left = sum(col.get_render_width(table) for col in table.ordered_columns[: table.get_column_index("error")])
         assert left + error.get_render_width(table) <= table.scrollable_content_region.width
+
+
+async def test_one_resize_is_enough_for_the_layout(sim_config):
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert not app.has_class("-narrow") and not app.has_class("-short")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.has_class("-narrow") and app.has_class("-short")
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert not app.has_class("-narrow") and not app.has_class("-short")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -99,6 +99,7 @@ class MobituiApp(App[str]):
         self._generation = 0
         self.target: tuple[Campaign, str] | None = None
         self._startup_notice: str | None = None  # e.g. --campaign named no campaign
+        self.key_notice: str | None = None  # the whole "no API key" problem, repeated in help
         if runtime is None:
             return
         cfg = runtime.config
@@ -236,9 +237,12 @@ class MobituiApp(App[str]):
             await self.service.aclose()
             self.service.journal.close()
 
-    def on_resize(self) -> None:
-        self.set_class(self.size.width < 100, "-narrow")
-        self.set_class(self.size.height < 30, "-short")
+    def on_resize(self, event: events.Resize | None = None) -> None:
+        # The event's size, not self.size: during the Resize handler self.size can
+        # still be the old one, which left the layout one resize behind.
+        size = event.size if event is not None else self.size
+        self.set_class(size.width < 100, "-narrow")
+        self.set_class(size.height < 30, "-short")
 
     # -- the API key -------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="key", description="looking up the API key")
@@ -256,13 +260,16 @@ class MobituiApp(App[str]):
             notice.display = False
             return
         gateway = [c.name for c in self.config.campaigns if c.unsubscribe_via.value != "subscription-api"]
-        text = plain(
+        self.key_notice = (
             (lookup.problem or "No API key.")
             + " Status checks work without a key"
-            + (f"; unsubscribing in {', '.join(gateway)} needs one." if gateway else "."),
-            2000,
+            + (f"; unsubscribing in {', '.join(gateway)} needs one." if gateway else ".")
         )
-        notice.update(text)
+        # Told once in full; then one line that stays, so the state below is not
+        # pushed off an 80x24 screen (F1 repeats the whole text).
+        self.notify(self.key_notice, title="No API key", severity="warning", timeout=20, markup=False)
+        notice.update(plain("No API key: status checks only" + (", no unsubscribe via gateway routes" if gateway else "")
+                            + ". F1 says how to set one.", 200))
         notice.display = True
 
     # -- campaign ----------------------------------------------------------------
@@ -558,7 +565,7 @@ class MobituiApp(App[str]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.key_rows()))
+        self.push_screen(HelpScreen(self.key_rows(), [self.key_notice] if self.key_notice else []))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
