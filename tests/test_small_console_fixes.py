@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from textual.binding import Binding
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 import mobitui.tui
 from mobitui import cli
@@ -183,3 +183,57 @@ async def test_one_resize_is_enough_for_the_layout(sim_config):
         await pilot.resize_terminal(120, 36)
         await pilot.pause()
         assert not app.has_class("-narrow") and not app.has_class("-short")
+
+
+async def _looked_up(app, pilot) -> str:  # type: ignore[no-untyped-def]
+    from test_console import settle
+
+    await settle(app, pilot)
+    return str(app.query_one("#status-title", Static).render())
+
+
+async def test_esc_then_a_number_typed_at_once_reaches_the_field_whole(sim_config, simulator):
+    from textual import events
+
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f6")  # the request log has focus
+        await pilot.pause()
+        # Esc and the first digit within ESCDELAY arrive as one Alt key, as a terminal sends them
+        app.post_message(events.Key("alt+0", "0"))
+        await pilot.press(*"700000105", "enter")
+        assert app.query_one("#msisdn", Input).value == "0700000105"
+        assert "254700000105" in await _looked_up(app, pilot)
+
+
+async def test_a_number_typed_or_pasted_on_the_campaign_list_goes_to_the_field(sim_config, simulator):
+    from textual import events
+    from textual.widgets import OptionList
+
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.query_one("#campaign-list", OptionList).focus()
+        await pilot.pause()
+        await pilot.press("down", "enter")  # choose the next campaign...
+        await pilot.press(*"0700000105", "enter")  # ...and type at once
+        assert app.campaign.name == sim_config.campaigns[1].name
+        assert app.query_one("#msisdn", Input).value == "0700000105"
+        assert "254700000105" in await _looked_up(app, pilot)
+        app.query_one("#campaign-list", OptionList).focus()
+        await pilot.pause()
+        app.post_message(events.Paste("+254 700 000 106"))
+        await pilot.pause()
+        assert app.query_one("#msisdn", Input).value == "+254 700 000 106"
+
+
+def test_esc_then_a_digit_is_parsed_as_alt_digit_not_as_another_character():
+    from textual._xterm_parser import XTermParser
+
+    from mobitui.tui.terminal_keys import keep_esc_before_characters
+
+    keep_esc_before_characters()
+    parser = XTermParser()
+    keys = [(e.key, e.character) for e in [*parser.feed("\x1b0700"), *parser.feed("")]]
+    assert keys == [("alt+0", "0"), ("7", "7"), ("0", "0"), ("0", "0")]
+    parser = XTermParser()
+    assert [e.key for e in [*parser.feed("\x1bb"), *parser.feed("")]] == ["ctrl+left"]  # keys are kept

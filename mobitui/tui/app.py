@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from mobitui.core.results import Result
@@ -33,6 +33,7 @@ from mobitui.tui.screens.confirm import UnsubscribeConfirm
 from mobitui.tui.screens.exchange import ExchangeDetail
 from mobitui.tui.screens.help import HelpScreen
 from mobitui.tui.screens.problem import ProblemScreen
+from mobitui.tui.terminal_keys import keep_esc_before_characters
 from mobitui.tui.widgets.campaigns import CampaignPane
 from mobitui.tui.widgets.everywhere import EverywhereTable
 from mobitui.tui.widgets.lookup import LookupBar
@@ -75,7 +76,9 @@ class MobituiApp(App[str]):
         Binding("ctrl+l", "toggle_log", "Log", id="toggle_log"),
         Binding("ctrl+n", "bulk", "Bulk", id="bulk"),
         Binding("f6", "focus_log", "Focus log", show=False, id="focus_log"),
-        Binding("escape", "focus_lookup", "Back to lookup", show=False, id="focus_lookup"),
+        # Priority: run as the key is read, before the keys typed after it are routed
+        # to whatever had focus (they belong in the MSISDN field).
+        Binding("escape", "focus_lookup", "Back to lookup", show=False, id="focus_lookup", priority=True),
     ]
 
     def __init__(
@@ -107,6 +110,48 @@ class MobituiApp(App[str]):
         self.read_only = read_only or cfg.ui.read_only
         self.memory = Memory.load(runtime.demo)
         self.campaign = self._initial_campaign(campaign)
+
+    # -- keys typed fast ----------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes that would be lost or changed on the main screen go where
+        the operator meant them (README "Keys"):
+
+        * Esc followed within ``ESCDELAY`` (100 ms) by a key reaches us as one
+          ``alt+<key>`` (that is how terminals send Alt): when nothing is bound to
+          it, it is taken as the Esc and then the key it was typed with.
+        * A number typed or pasted while the campaign list or the request log has
+          focus goes to the MSISDN field (focus moves there first, and the field
+          starts empty), instead of into a widget that drops it.
+        """
+        if (isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
+                and self.runtime is not None and len(self.screen_stack) == 1):
+            if isinstance(event, events.Key) and self._is_esc_then_key(event):
+                await super().on_event(events.Key("escape", "\x1b"))
+                char = event.character or ""
+                event = events.Key(char if char.isalnum() else event.key.removeprefix("alt+"), char)
+            self._route_number_to_lookup(event)
+        await super().on_event(event)
+
+    def _is_esc_then_key(self, event: events.Key) -> bool:
+        if not event.key.startswith("alt+") or not event.character or len(event.character) != 1:
+            return False
+        if not event.character.isprintable():
+            return False
+        return not any(event.key in bindings.key_to_bindings for _, bindings in self.screen._binding_chain)
+
+    def _route_number_to_lookup(self, event: events.Key | events.Paste) -> None:
+        focused = self.focused
+        if isinstance(focused, (Input, TextArea)):
+            return
+        text = event.text if isinstance(event, events.Paste) else (event.character or "")
+        if not text or not (text.strip()[:1].isdigit() or text.strip()[:1] in "+(\u202a\u200e"):
+            return
+        if isinstance(event, events.Key) and len(text) != 1:
+            return
+        field = self.query_one("#lookup", LookupBar).input
+        self.set_focus(field)
+        field.value = ""  # a number typed from outside the field is a new one, not more of the old
+        field.reset_recall()
 
     # -- set-up ----------------------------------------------------------------
     def _initial_campaign(self, wanted: str | None) -> Campaign:
@@ -147,6 +192,7 @@ class MobituiApp(App[str]):
         yield Footer()
 
     def on_mount(self) -> None:
+        keep_esc_before_characters()
         if self.runtime is None:
             self._show_problem()
             return
@@ -276,6 +322,8 @@ class MobituiApp(App[str]):
     @on(CampaignPane.Selected)
     def _campaign_selected(self, event: CampaignPane.Selected) -> None:
         self._select(event.campaign)
+        if event.chosen:  # Enter in the filter or the list: the number comes next
+            self.action_focus_lookup()
         # The panels always speak of the selected campaign: follow the number there.
         if self.target is not None and self.target[0].campaign_id != event.campaign.campaign_id:
             self.target = (event.campaign, self.target[1])
