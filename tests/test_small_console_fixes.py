@@ -237,3 +237,21 @@ def test_esc_then_a_digit_is_parsed_as_alt_digit_not_as_another_character():
     assert keys == [("alt+0", "0"), ("7", "7"), ("0", "0"), ("0", "0")]
     parser = XTermParser()
     assert [e.key for e in [*parser.feed("\x1bb"), *parser.feed("")]] == ["ctrl+left"]  # keys are kept
+
+
+async def test_a_check_that_hangs_says_how_many_attempts_and_when_it_gives_up(sim_config, simulator):
+    import time as _time
+
+    from mobitui.core.config import Config
+
+    data = with_ui(sim_config, refresh_interval=0).model_dump(mode="python")
+    data["network"].update(connect_timeout=2.0, read_timeout=3.0, status_attempts=2, retry_max_wait=1.0)
+    now = 1_764_547_200.0  # a fixed clock
+    app = make_app(Config.model_validate(data), clock=lambda: now)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*"254799999001", "enter")  # never answers
+        await pilot.pause(0.3)
+        age = str(app.query_one("#status-age", Static).render())
+        # 2 attempts x (2 s connect + 3 s read) + 1 s between them = 11 s from now
+        assert age == "checking now… up to 2 attempt(s); gives up by " + _time.strftime(
+            "%H:%M:%S", _time.localtime(now + 11))

@@ -134,6 +134,14 @@ class Network(_Strict):
     def _proxy(cls, v: str | None) -> str | None:
         return None if v is None else _check_base_url(v)
 
+    @property
+    def status_bound_seconds(self) -> float:
+        """The longest a status check waits for a server that is reachable but does
+        not answer, in seconds: every attempt's connect and read timeouts plus the
+        longest wait between attempts (the status retry policy, README "Retries")."""
+        attempts = self.status_attempts
+        return attempts * (self.connect_timeout + self.read_timeout) + (attempts - 1) * self.retry_max_wait
+
     @field_validator("ca_bundle")
     @classmethod
     def _ca(cls, v: Path | None) -> Path | None:

@@ -380,7 +380,7 @@ class MobituiApp(App[str]):
     @work(exclusive=True, group="status", exit_on_error=False, description="status check")
     async def run_status(self, campaign: Campaign, msisdn: str, generation: int, refresh: bool) -> None:
         panel = self.query_one("#status", StatusPanel)
-        panel.show_loading(campaign, msisdn, refresh)
+        panel.show_loading(campaign, msisdn, refresh, self.config.network)
         service = await self.core()
         result = await service.status(campaign, msisdn)
         if generation != self._generation:

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from mobitui.core import states
 from mobitui.core.results import Outcome, Result
-from mobitui.core.config import Campaign
+from mobitui.core.config import Campaign, Network
 from mobitui.tui.safe import plain
 
 MEANING_CLASSES = [f"-{m.value}" for m in states.Meaning] + ["-error", "-waiting"]
@@ -64,7 +64,7 @@ class StatusPanel(VerticalScroll):
         big.add_class(cls)
         big.update(plain(text.upper(), 40))
 
-    def show_loading(self, campaign: Campaign, msisdn: str, refresh: bool) -> None:
+    def show_loading(self, campaign: Campaign, msisdn: str, refresh: bool, network: Network | None = None) -> None:
         self.busy = True
         if not refresh or self.result is None:
             self.query_one("#status-title", Static).update(self._title(campaign, msisdn))
@@ -74,7 +74,12 @@ class StatusPanel(VerticalScroll):
             self.query_one("#status-error").display = False
             self.query_one("#status-action").display = False
             self.change = None
-        self.query_one("#status-age", Static).update(Text("checking now…", "dim italic"))
+        waiting = "checking now…"
+        if network is not None:  # a server that never answers must not look like a slow one
+            until = time.strftime("%H:%M:%S", time.localtime(self.clock() + network.status_bound_seconds))
+            waiting += (f" up to {network.status_attempts} attempt(s); gives up by {until}"
+                        if network.status_attempts > 1 else f" gives up by {until}")
+        self.query_one("#status-age", Static).update(Text(waiting, "dim italic"))
 
     def _title(self, campaign: Campaign, msisdn: str) -> Text:
         return Text.assemble((msisdn, "bold"), " in ", (campaign.name, "bold"), (f"  ({campaign.unsubscribe_via.label})", "dim"))
