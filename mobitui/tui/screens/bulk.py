@@ -450,10 +450,13 @@ class BulkScreen(Screen[None]):
         t.append("━" * (width - filled), "dim")
         t.append(f" {100 * finished / p.total if p.total else 100:.0f}%\n")
         t.append(f"{p.operation.value}: {finished}/{p.total}", "bold")
-        t.append(f" · {p.rate:.0f}/s")
-        if p.eta is not None and p.left:
-            t.append(f" · ETA {p.eta:.0f} s")
-        t.append(f" · in flight {p.in_flight}")
+        if p.left or p.in_flight:  # a rate and an ETA are of a run still going
+            t.append(f" · {p.rate:.0f}/s")
+            if p.eta is not None and p.left:
+                t.append(f" · ETA {p.eta:.0f} s")
+            t.append(f" · in flight {p.in_flight}")
+        else:
+            t.append(" · finished")
         if p.paused_for:
             t.append(f" · paused {p.paused_for:.0f} s", "yellow")
         if p.cancelling:
