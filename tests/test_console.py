@@ -226,7 +226,7 @@ async def test_no_key_is_explained_but_status_still_works(sim_config, simulator)
         await settle(app, pilot)
         notice = app.query_one("#notice", Static)
         assert notice.display and notice.size.height == 1  # one line that stays, not four
-        assert "No API key: status checks only" in str(notice.render())
+        assert "No API key: status only, no gateway unsubscribe. F1 says how" in str(notice.render())
         told = [n.message for n in app._notifications]  # the whole problem, once
         assert any("No usable keyring backend" in m and "Kenya Jokes SMS" in m for m in told)
         await lookup(app, pilot, ACTIVE)

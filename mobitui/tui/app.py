@@ -314,8 +314,8 @@ class MobituiApp(App[str]):
         # Told once in full; then one line that stays, so the state below is not
         # pushed off an 80x24 screen (F1 repeats the whole text).
         self.notify(self.key_notice, title="No API key", severity="warning", timeout=20, markup=False)
-        notice.update(plain("No API key: status checks only" + (", no unsubscribe via gateway routes" if gateway else "")
-                            + ". F1 says how to set one.", 200))
+        notice.update(plain("No API key: status only" + (", no gateway unsubscribe" if gateway else "")
+                            + ". F1 says how to set one.", 200))  # fits 80 columns
         notice.display = True
 
     # -- campaign ----------------------------------------------------------------
