@@ -32,6 +32,9 @@ def _common(p: argparse.ArgumentParser, top: bool) -> None:
                    help="config file (default: $MOBITUI_CONFIG, else the user config dir)")
     p.add_argument("--demo", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="run against the built-in simulator with a demo account (no real traffic)")
+    p.add_argument("--read-only", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="refuse every unsubscribe, single, bulk or resumed (shadowing, training); "
+                   "also ui.read_only = true")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mobitui {__version__}")
     _common(parser, top=True)
     parser.add_argument("--campaign", metavar="NAME_OR_ID", help="preselect a campaign in the console")
-    parser.add_argument("--read-only", action="store_true",
-                        help="console without the unsubscribe action (shadowing, training)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     for name, helptext in (
@@ -124,6 +125,14 @@ def _runtime(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return open_runtime(getattr(args, "config", None), bool(getattr(args, "demo", False)))
 
 
+def _refuse_if_read_only(args: argparse.Namespace, rt, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Raise UsageError when --read-only or ui.read_only forbids a mutating command."""
+    from mobitui.core.readonly import refusal
+
+    if getattr(args, "read_only", False) or rt.config.ui.read_only:
+        raise UsageError(refusal(what))
+
+
 def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> list[str]:
     lines = list(args.msisdns)
     if args.file:
@@ -138,6 +147,18 @@ def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> list[str]:
     if not lines:
         raise UsageError("no numbers given: pass MSISDNs or --file PATH|-")
     return lines
+
+
+def _command(args: argparse.Namespace, rest: str) -> str:
+    """The mobitui command line that repeats this run's --demo/--config with ``rest``."""
+    import shlex
+
+    words = ["mobitui"]
+    if getattr(args, "demo", False):
+        words.append("--demo")
+    elif getattr(args, "config", None):
+        words += ["--config", shlex.quote(str(args.config))]
+    return " ".join(words) + " " + rest
 
 
 def _table(rows: list[list[str]], out: TextIO) -> None:
@@ -200,6 +221,14 @@ class _Progress:
         return " · ".join(parts)
 
     def _line(self, text: str) -> None:
+        # A line wider than the terminal wraps, and "\r" then rewrites only its last
+        # row: the meter would scroll. Cut it to the width (read each time: resizes).
+        try:
+            width = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            width = 80
+        if len(text) > width - 1:
+            text = text[: max(width - 2, 1)] + "…"
         self.stream.write("\r\x1b[2K" + text)
         self.stream.flush()
         self._shown = True
@@ -318,20 +347,20 @@ def _after_job(store, job, state, args: argparse.Namespace, stdout: TextIO) -> i
     counts = store.count(job.job_id)
     if counts.status.get("unknown"):
         _err(f"job {job.job_id}: {counts.status['unknown']} number(s) with outcome unknown; "
-             f"`mobitui resume {job.job_id}` re-checks them by status and sends only where still subscribed")
+             f"`{_command(args, f'resume {job.job_id}')}` re-checks them by status and sends only where still subscribed")
     if state is not JobState.DONE:
         left = counts.status.get("pending", 0) + counts.status.get("unknown", 0)
         _err(f"job {job.job_id} {state.value if state else 'interrupted'} with {left} number(s) "
-             f"not finished; resume with `mobitui resume {job.job_id}`")
+             f"not finished; resume with `{_command(args, f'resume {job.job_id}')}`")
         return EXIT_INTERRUPTED
     return EXIT_OK if all_ok else EXIT_FAILED
 
 
-def _note_interrupted(store, stderr: TextIO) -> None:  # type: ignore[no-untyped-def]
+def _note_interrupted(store, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
     for info in store.interrupted_jobs()[:5]:
         c = info.counts.status
         _err(f"note: job {info.id} ({info.operation.value}, {info.campaign_name}) was interrupted "
-             f"with {c.get('done', 0)}/{info.total} done; resume it with `mobitui resume {info.id}`")
+             f"with {c.get('done', 0)}/{info.total} done; resume it with `{_command(args, f'resume {info.id}')}`")
 
 
 def _check_concurrency(n: int | None) -> None:
@@ -374,6 +403,8 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
     rt = _runtime(args)
     try:
+        if operation is Operation.UNSUBSCRIBE:
+            _refuse_if_read_only(args, rt, "unsubscribe")
         try:
             campaign = rt.config.campaign(args.campaign)
         except KeyError as exc:
@@ -403,7 +434,7 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         journal = rt.open_journal()
         try:
             store = JobStore(journal)
-            _note_interrupted(store, sys.stderr)
+            _note_interrupted(store, args)
             source = "stdin" if args.file == "-" else (args.file or "command line")
             job, state = _run_job(
                 lambda: Service.open(rt.config, key.key, journal, demo=rt.demo, concurrency=concurrency),
@@ -458,7 +489,7 @@ def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     _table(table, stdout)
     resumable = [j.id for j in jobs if j.state.value in ("interrupted", "cancelled")]
     if resumable:
-        stdout.write(f"\nResume with `mobitui resume JOB` (resumable: {', '.join(map(str, resumable))}).\n")
+        stdout.write(f"\nResume with `{_command(args, 'resume JOB')}` (resumable: {', '.join(map(str, resumable))}).\n")
     return EXIT_OK
 
 
@@ -483,6 +514,8 @@ def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 campaign = campaign_for(rt.config, info)
             except JobError as exc:
                 raise UsageError(str(exc)) from None
+            if info.operation is Operation.UNSUBSCRIBE:
+                _refuse_if_read_only(args, rt, f"resuming unsubscribe job {info.id}")
             c = info.counts.status
             pending = c.get("pending", 0)
             unsettled = c.get("unknown", 0) + c.get("in_flight", 0)
@@ -593,10 +626,32 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+NO_TERMINAL = (
+    "the console needs a terminal, and {which} not one (cron, a pipe, or ssh without -t); "
+    "nothing was started. For scripts use the headless commands: `mobitui status`, "
+    "`mobitui unsubscribe`, `mobitui jobs`, `mobitui resume`, `mobitui history` (see `mobitui --help`); "
+    "for the console over ssh, use `ssh -t`."
+)
+
+
 def cmd_console(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    # Without a terminal Textual still draws, into whatever stdout is, as fast as it can:
+    # refuse at once instead of spinning (seen: 10 minutes at ~95% CPU under cron).
+    missing = [name for name, stream in (("standard input", stdin), ("standard output", stdout))
+               if not _is_tty(stream)]
+    if missing:
+        which = " and ".join(missing) + (" are" if len(missing) == 2 else " is")
+        raise UsageError(NO_TERMINAL.format(which=which))
     from mobitui.tui import launch
 
     return launch(args)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed, or not a real stream
+        return False
 
 
 COMMANDS = {

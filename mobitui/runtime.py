@@ -60,6 +60,15 @@ class Runtime:
             self._socket = None
 
 
+def _operator_ui(config_path: str | None) -> config_mod.UI | None:
+    """The ``[ui]`` section of the operator's own config, for the demo; None when
+    there is no config or it is not valid (the demo must start on any machine)."""
+    try:
+        return config_mod.load(config_path).ui
+    except config_mod.ConfigError:
+        return None
+
+
 def open_runtime(config_path: str | None, demo: bool, start: bool = True) -> Runtime:
     """Load the config (raises ConfigError), or set up the demo.
 
@@ -73,7 +82,11 @@ def open_runtime(config_path: str | None, demo: bool, start: bool = True) -> Run
         from mobitui.simulator.sockets import bind_socket, url_of
 
         sock = bind_socket("127.0.0.1", 0)
-        rt = Runtime(demo_config(url_of(sock)), None, demo=True, _socket=sock)
+        cfg = demo_config(url_of(sock))
+        ui = _operator_ui(config_path)
+        if ui is not None:  # the operator's keys, theme and read-only also hold in the demo
+            cfg = cfg.model_copy(update={"ui": ui})
+        rt = Runtime(cfg, None, demo=True, _socket=sock)
     else:
         path, _ = config_mod.resolve_path(config_path)
         rt = Runtime(config_mod.load(config_path), path)

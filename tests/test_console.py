@@ -225,11 +225,16 @@ async def test_no_key_is_explained_but_status_still_works(sim_config, simulator)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         notice = app.query_one("#notice", Static)
-        assert notice.display
-        text = str(notice.render())
-        assert "No usable keyring backend" in text and "Kenya Jokes SMS" in text
+        assert notice.display and notice.size.height == 1  # one line that stays, not four
+        assert "No API key: status only, no gateway unsubscribe. F1 says how" in str(notice.render())
+        told = [n.message for n in app._notifications]  # the whole problem, once
+        assert any("No usable keyring backend" in m and "Kenya Jokes SMS" in m for m in told)
         await lookup(app, pilot, ACTIVE)
         assert "ACTIVE" in text_of(app, "#state-big")
+        await pilot.press("f1")  # and reachable again from help
+        await pilot.pause()
+        shown = " ".join(str(w.render()) for w in app.screen.query(".help-notice"))
+        assert "No usable keyring backend" in shown and "Kenya Jokes SMS" in shown
 
 
 async def test_server_unreachable_is_a_clear_message(sim_config):

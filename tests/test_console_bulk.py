@@ -160,7 +160,7 @@ async def test_a_distinctive_key_through_a_bulk_stop_and_its_export_reaches_no_s
             if export.exists() and export.stat().st_size:
                 break
             await pilot.pause(0.05)
-        await pilot.press("escape")  # back to the main screen: the request log has the job's exchanges
+        await pilot.press("escape", "escape")  # back to the main screen (twice: a paste is on it)
         await pilot.pause(0.5)
         shots.append(app.export_screenshot())
         await pilot.press("f6", "end", "enter")

@@ -11,7 +11,8 @@ import pytest
 from mobitui.tui import showcase
 
 SIZES = [(80, 24), (120, 36)]
-NAMES = ["main", "confirm", "log-detail", "error"]
+NAMES = ["main", "confirm", "log-detail", "error", "every-campaign", "help", "read-only", "no-keyring",
+         "bulk-empty", "bulk-finished"]
 
 
 @pytest.fixture(autouse=True)

@@ -538,7 +538,7 @@ class BulkJob:
         if status is ItemStatus.DONE:
             out = result.outcome.value
             self._outcomes[out] = self._outcomes.get(out, 0) + 1
-            if result.state:
+            if result.state and result.outcome is Outcome.OK:  # a failed answer's state is not a count
                 self._states[result.state] = self._states.get(result.state, 0) + 1
         self._left -= 1
         self._finished += 1

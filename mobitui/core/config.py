@@ -51,10 +51,18 @@ class ConfigMissing(ConfigError):
         how = (
             "the file given does not exist"
             if explicit
-            else "no configuration yet; create it (see `mobitui config-example`) "
+            else f"no configuration yet; create it with `{self.create_command(path)}` "
             "or try `mobitui --demo`"
         )
         super().__init__(path, [how])
+
+    @staticmethod
+    def create_command(path: Path) -> str:
+        """A shell command that writes the example config to ``path``, creating its
+        directory first (on a fresh machine it does not exist yet)."""
+        import shlex
+
+        return f"mkdir -p {shlex.quote(str(path.parent))} && mobitui config-example > {shlex.quote(str(path))}"
 
 
 class Route(str, Enum):
@@ -148,6 +156,14 @@ class Network(_Strict):
         # A proxy's own user:password is allowed: it is sent as Proxy-Authorization.
         return None if v is None else _check_url(v)
 
+    @property
+    def status_bound_seconds(self) -> float:
+        """The longest a status check waits for a server that is reachable but does
+        not answer, in seconds: every attempt's connect and read timeouts plus the
+        longest wait between attempts (the status retry policy, README "Retries")."""
+        attempts = self.status_attempts
+        return attempts * (self.connect_timeout + self.read_timeout) + (attempts - 1) * self.retry_max_wait
+
     @field_validator("ca_bundle")
     @classmethod
     def _ca(cls, v: Path | None) -> Path | None:
@@ -159,12 +175,37 @@ class Network(_Strict):
         return v
 
 
+# The id of every key binding that ``[ui.keys]`` may remap (the console's
+# ``Binding(id=...)``; a test holds the console's bindings to this list).
+KEY_IDS = frozenset({
+    "bulk", "bulk_check", "bulk_confirm_cancel", "bulk_copy", "bulk_escape", "bulk_export",
+    "bulk_filter", "bulk_resume", "bulk_unsubscribe", "confirm_cancel", "confirm_no", "confirm_yes",
+    "detail_close", "detail_copy", "detail_save", "everywhere", "export_cancel", "filter", "focus_log",
+    "focus_lookup", "help", "help_close", "help_question", "log_shorter", "log_taller", "problem_demo",
+    "problem_quit", "quit", "recall_newer", "recall_older", "refresh", "toggle_log", "unsubscribe",
+})
+
+
 class UI(_Strict):
     theme: str = "textual-dark"
     refresh_interval: float = Field(default=10.0, ge=0, le=3600)
     read_only: bool = False
     log_limit: int = Field(default=500, ge=10, le=100_000)
     keys: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("keys")
+    @classmethod
+    def _known_ids(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(v) - KEY_IDS)
+        if unknown:
+            raise ValueError(
+                f"unknown key id(s) {', '.join(map(repr, unknown))}; the ids are those of the README's "
+                f"key table: {', '.join(sorted(KEY_IDS))}"
+            )
+        empty = sorted(k for k, keys in v.items() if not keys.strip())
+        if empty:
+            raise ValueError(f"no key given for {', '.join(map(repr, empty))}")
+        return v
 
 
 class Bulk(_Strict):
@@ -184,6 +225,23 @@ class Campaign(_Strict):
     campaign_ref: str | None = Field(
         default=None, description="DOI `campaign` parameter; defaults to name"
     )
+
+    @field_validator("name", "keyword", "provider", "stop_message", "campaign_ref")
+    @classmethod
+    def _printable(cls, v: str | None) -> str | None:
+        # A control or format character (a bidi override such as U+202E, an escape)
+        # reorders or breaks every line the name is drawn on, and is never meant.
+        if v is None:
+            return None
+        import unicodedata
+
+        bad = sorted({ch for ch in v if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")})
+        if bad:
+            raise ValueError(
+                "contains invisible control or formatting characters "
+                f"({', '.join(f'U+{ord(ch):04X}' for ch in bad)}); remove them"
+            )
+        return v
 
     @field_validator("campaign_id")
     @classmethod
@@ -367,8 +425,8 @@ status_attempts = 3        # status is retried on transient failures; unsubscrib
 refresh_interval = 10      # seconds between live status re-checks; 0 turns it off
 read_only = false          # true removes the unsubscribe action
 # theme = "textual-dark"
-# [ui.keys]
-# lookup_all = "ctrl+e"
+# [ui.keys]                # remap a key by its id (the README's key table)
+# everywhere = "f5"
 
 [bulk]
 concurrency = 10

@@ -14,7 +14,7 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -86,21 +86,49 @@ def _cell(value: Any) -> str:
 
 
 def write_csv(store: JobStore, job_id: int, out: TextIO) -> int:
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    n = 0
-    for row in rows(store, job_id):
-        writer.writerow([_cell(row[c]) for c in COLUMNS])
-        n += 1
-    return n
+    return _csv(rows(store, job_id), out)
 
 
 def write_jsonl(store: JobStore, job_id: int, out: TextIO) -> int:
+    return _jsonl(rows(store, job_id), out)
+
+
+def _csv(items: Iterable[dict[str, Any]], out: TextIO) -> int:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
     n = 0
-    for row in rows(store, job_id):
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    for row in items:
+        writer.writerow([_cell(row.get(c)) for c in COLUMNS])
         n += 1
     return n
+
+
+def _jsonl(items: Iterable[dict[str, Any]], out: TextIO) -> int:
+    n = 0
+    for row in items:
+        out.write(json.dumps({c: row.get(c) for c in COLUMNS}, ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def inert_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An export row built elsewhere (the console's table), made inert and bounded
+    like the journal's rows: text fields through :func:`inert` at :data:`LIMITS`."""
+    out = dict(row)
+    for name, limit in LIMITS.items():
+        if out.get(name) is not None:
+            out[name] = inert(str(out[name]), limit) or None
+    return out
+
+
+def export_rows(items: Iterable[dict[str, Any]], path: str | os.PathLike[str]) -> int:
+    """Write export rows (dicts keyed by :data:`COLUMNS`; missing keys are empty) to
+    ``path``, CSV or JSON lines by extension, atomically and owner-only, as
+    :func:`export` does. Rows are passed through :func:`inert_row`. Returns the
+    number of rows; raises ValueError for an unknown extension, OSError from the disk."""
+    target = Path(path).expanduser()
+    writer = _csv if format_for(target) == "csv" else _jsonl
+    return _write_atomically(target, lambda fh: writer((inert_row(r) for r in items), fh))
 
 
 def format_for(path: str | os.PathLike[str]) -> str:
@@ -115,10 +143,14 @@ def export(store: JobStore, job_id: int, path: str | os.PathLike[str]) -> int:
     """Write the job to ``path`` (format by extension); returns the number of rows."""
     target = Path(path).expanduser()
     writer = write_csv if format_for(target) == "csv" else write_jsonl
+    return _write_atomically(target, lambda fh: writer(store, job_id, fh))
+
+
+def _write_atomically(target: Path, write: Callable[[TextIO], int]) -> int:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            n = writer(store, job_id, fh)
+            n = write(fh)
         os.chmod(tmp, 0o600)
         os.replace(tmp, target)
     except BaseException:

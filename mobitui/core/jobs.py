@@ -441,7 +441,7 @@ class JobStore:
             status[st] = status.get(st, 0) + n
             if st == ItemStatus.DONE.value and out:
                 outcome[out] = outcome.get(out, 0) + n
-                if sub:
+                if sub and out == "ok":  # counts by state are of answers that succeeded
                     state[sub] = state.get(sub, 0) + n
         return Counts(status, outcome, state)
 

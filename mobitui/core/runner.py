@@ -55,6 +55,8 @@ class BulkRunner(Protocol):
 
     def cancel(self) -> None: ...
 
+    def abandon(self) -> None: ...
+
 
 class JobThread:
     def __init__(self, open_service: Callable[[], Service], make_job: MakeJob, name: str = "mobitui-bulk-job"):
@@ -84,6 +86,12 @@ class JobThread:
         job = self.job
         if job is not None:
             job.cancel()
+
+    def abandon(self) -> None:
+        """Only cancels: a job on a thread of this process cannot be cut off without
+        leaving it owned by a live process (so never resumable). The console runs jobs
+        in a :class:`~mobitui.core.worker.JobProcess`; this runner serves tests."""
+        self.cancel()
 
     def drain(self) -> list[Event]:
         """The events since the last call, oldest first."""

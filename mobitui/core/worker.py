@@ -185,6 +185,15 @@ class JobProcess:
         """No new sends; those in flight finish and are recorded. Any thread."""
         self._outbox.put("cancel")
 
+    def abandon(self) -> None:
+        """Stop now, requests in flight included (SIGKILL): the job is left as after a
+        crash, its in-flight numbers unknown and re-checked when it is resumed. For a
+        request that hangs longer than the operator can wait. Any thread."""
+        try:
+            self._proc.kill()
+        except OSError:  # already gone
+            pass
+
     def close(self) -> None:
         """An unused spare: let it go (it exits when its stdin closes)."""
         if not self._started:

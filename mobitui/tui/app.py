@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from mobitui.core.results import Result
@@ -33,6 +33,7 @@ from mobitui.tui.screens.confirm import UnsubscribeConfirm
 from mobitui.tui.screens.exchange import ExchangeDetail
 from mobitui.tui.screens.help import HelpScreen
 from mobitui.tui.screens.problem import ProblemScreen
+from mobitui.tui.terminal_keys import keep_esc_before_characters
 from mobitui.tui.widgets.campaigns import CampaignPane
 from mobitui.tui.widgets.everywhere import EverywhereTable
 from mobitui.tui.widgets.lookup import LookupBar
@@ -75,7 +76,9 @@ class MobituiApp(App[str]):
         Binding("ctrl+l", "toggle_log", "Log", id="toggle_log"),
         Binding("ctrl+n", "bulk", "Bulk", id="bulk"),
         Binding("f6", "focus_log", "Focus log", show=False, id="focus_log"),
-        Binding("escape", "focus_lookup", "Back to lookup", show=False, id="focus_lookup"),
+        # Priority: run as the key is read, before the keys typed after it are routed
+        # to whatever had focus (they belong in the MSISDN field).
+        Binding("escape", "focus_lookup", "Back to lookup", show=False, id="focus_lookup", priority=True),
     ]
 
     def __init__(
@@ -99,6 +102,7 @@ class MobituiApp(App[str]):
         self._generation = 0
         self.target: tuple[Campaign, str] | None = None
         self._startup_notice: str | None = None  # e.g. --campaign named no campaign
+        self.key_notice: str | None = None  # the whole "no API key" problem, repeated in help
         if runtime is None:
             return
         cfg = runtime.config
@@ -106,6 +110,48 @@ class MobituiApp(App[str]):
         self.read_only = read_only or cfg.ui.read_only
         self.memory = Memory.load(runtime.demo)
         self.campaign = self._initial_campaign(campaign)
+
+    # -- keys typed fast ----------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes that would be lost or changed on the main screen go where
+        the operator meant them (README "Keys"):
+
+        * Esc followed within ``ESCDELAY`` (100 ms) by a key reaches us as one
+          ``alt+<key>`` (that is how terminals send Alt): when nothing is bound to
+          it, it is taken as the Esc and then the key it was typed with.
+        * A number typed or pasted while the campaign list or the request log has
+          focus goes to the MSISDN field (focus moves there first, and the field
+          starts empty), instead of into a widget that drops it.
+        """
+        if (isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
+                and self.runtime is not None and len(self.screen_stack) == 1):
+            if isinstance(event, events.Key) and self._is_esc_then_key(event):
+                await super().on_event(events.Key("escape", "\x1b"))
+                char = event.character or ""
+                event = events.Key(char if char.isalnum() else event.key.removeprefix("alt+"), char)
+            self._route_number_to_lookup(event)
+        await super().on_event(event)
+
+    def _is_esc_then_key(self, event: events.Key) -> bool:
+        if not event.key.startswith("alt+") or not event.character or len(event.character) != 1:
+            return False
+        if not event.character.isprintable():
+            return False
+        return not any(event.key in bindings.key_to_bindings for _, bindings in self.screen._binding_chain)
+
+    def _route_number_to_lookup(self, event: events.Key | events.Paste) -> None:
+        focused = self.focused
+        if isinstance(focused, (Input, TextArea)):
+            return
+        text = event.text if isinstance(event, events.Paste) else (event.character or "")
+        if not text or not (text.strip()[:1].isdigit() or text.strip()[:1] in "+(\u202a\u200e"):
+            return
+        if isinstance(event, events.Key) and len(text) != 1:
+            return
+        field = self.query_one("#lookup", LookupBar).input
+        self.set_focus(field)
+        field.value = ""  # a number typed from outside the field is a new one, not more of the old
+        field.reset_recall()
 
     # -- set-up ----------------------------------------------------------------
     def _initial_campaign(self, wanted: str | None) -> Campaign:
@@ -139,13 +185,14 @@ class MobituiApp(App[str]):
             with Vertical(id="work"):
                 yield LookupBar(self.memory.recent, id="lookup")
                 with ContentSwitcher(initial="status", id="switcher"):
-                    yield StatusPanel(self.clock, self.config.states, id="status")
+                    yield StatusPanel(self.clock, self.config.states, demo=self.runtime.demo, id="status")
                     yield EverywhereTable(id="everywhere")
         self.request_log = RequestLog(self.config.ui.log_limit, id="log")
         yield self.request_log
         yield Footer()
 
     def on_mount(self) -> None:
+        keep_esc_before_characters()
         if self.runtime is None:
             self._show_problem()
             return
@@ -211,7 +258,7 @@ class MobituiApp(App[str]):
             title = "No configuration yet"
             detail = f"mobitui looked for {exc.path} and found nothing."
             way = (
-                "Create it:  mobitui config-example > " + str(exc.path) + "\n"
+                "Create it:  " + exc.create_command(exc.path) + "\n"
                 "then edit account_id and campaigns, and store the key with  mobitui auth set\n\n"
                 "Or press d to try the console against the built-in simulator (mobitui --demo)."
             )
@@ -236,9 +283,12 @@ class MobituiApp(App[str]):
             await self.service.aclose()
             self.service.journal.close()
 
-    def on_resize(self) -> None:
-        self.set_class(self.size.width < 100, "-narrow")
-        self.set_class(self.size.height < 30, "-short")
+    def on_resize(self, event: events.Resize | None = None) -> None:
+        # The event's size, not self.size: during the Resize handler self.size can
+        # still be the old one, which left the layout one resize behind.
+        size = event.size if event is not None else self.size
+        self.set_class(size.width < 100, "-narrow")
+        self.set_class(size.height < 30, "-short")
 
     # -- the API key -------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="key", description="looking up the API key")
@@ -256,19 +306,24 @@ class MobituiApp(App[str]):
             notice.display = False
             return
         gateway = [c.name for c in self.config.campaigns if c.unsubscribe_via.value != "subscription-api"]
-        text = plain(
+        self.key_notice = (
             (lookup.problem or "No API key.")
             + " Status checks work without a key"
-            + (f"; unsubscribing in {', '.join(gateway)} needs one." if gateway else "."),
-            2000,
+            + (f"; unsubscribing in {', '.join(gateway)} needs one." if gateway else ".")
         )
-        notice.update(text)
+        # Told once in full; then one line that stays, so the state below is not
+        # pushed off an 80x24 screen (F1 repeats the whole text).
+        self.notify(self.key_notice, title="No API key", severity="warning", timeout=20, markup=False)
+        notice.update(plain("No API key: status only" + (", no gateway unsubscribe" if gateway else "")
+                            + ". F1 says how to set one.", 200))  # fits 80 columns
         notice.display = True
 
     # -- campaign ----------------------------------------------------------------
     @on(CampaignPane.Selected)
     def _campaign_selected(self, event: CampaignPane.Selected) -> None:
         self._select(event.campaign)
+        if event.chosen:  # Enter in the filter or the list: the number comes next
+            self.action_focus_lookup()
         # The panels always speak of the selected campaign: follow the number there.
         if self.target is not None and self.target[0].campaign_id != event.campaign.campaign_id:
             self.target = (event.campaign, self.target[1])
@@ -325,7 +380,7 @@ class MobituiApp(App[str]):
     @work(exclusive=True, group="status", exit_on_error=False, description="status check")
     async def run_status(self, campaign: Campaign, msisdn: str, generation: int, refresh: bool) -> None:
         panel = self.query_one("#status", StatusPanel)
-        panel.show_loading(campaign, msisdn, refresh)
+        panel.show_loading(campaign, msisdn, refresh, self.config.network)
         service = await self.core()
         result = await service.status(campaign, msisdn)
         if generation != self._generation:
@@ -558,7 +613,7 @@ class MobituiApp(App[str]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.key_rows()))
+        self.push_screen(HelpScreen(self.key_rows(), [self.key_notice] if self.key_notice else []))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -39,11 +39,19 @@ def showcase_config() -> Config:
     return Config.model_validate(data)
 
 
-def frozen_app(*, campaign: str | None = None, read_only: bool = False) -> MobituiApp:
+NO_KEYRING = KeyLookup(
+    None, "none", "none usable",
+    "No usable keyring backend on this machine (a headless server). Either export MOBITUI_API_KEY in "
+    "the shell that runs mobitui, or install and unlock a keyring (see README: The API key).",
+)
+
+
+def frozen_app(*, campaign: str | None = None, read_only: bool = False, keyless: bool = False) -> MobituiApp:
     config = showcase_config()
     sim = build_app(config, DEMO_API_KEY, SimOptions(seed=7))
     transport = httpx.ASGITransport(app=sim)
-    runtime = Runtime(config, None, demo=True, key_lookup=KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)"))
+    key = NO_KEYRING if keyless else KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)")
+    runtime = Runtime(config, None, demo=not keyless, key_lookup=key)
     return MobituiApp(runtime, campaign=campaign, read_only=read_only, clock=lambda: FROZEN, transport=transport)
 
 
@@ -61,6 +69,10 @@ def frozen_clock() -> Iterator[None]:
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.app.workers.wait_for_complete()
+    # A blinking cursor is drawn or not depending on when the picture is taken.
+    for screen in pilot.app.screen_stack:
+        for field in screen.query("Input, TextArea"):
+            field.cursor_blink = False
     # The request log adds its rows in batches on a timer: add them now, then let
     # the table settle its column widths, so the picture does not depend on timing.
     log = getattr(pilot.app, "request_log", None)
@@ -104,6 +116,34 @@ async def help_screen(pilot) -> None:  # type: ignore[no-untyped-def]
     await settle(pilot)
 
 
+async def bulk_empty(pilot) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)  # the core is up: ctrl+n opens the bulk screen only then
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+
+
+BULK_PASTE = "254700000101\n+254 700 000 106\n0700-000-101\nhello\n254700000107;254700000113\n254700000102\n"
+
+
+async def bulk_finished(pilot) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import TextArea
+
+    await settle(pilot)
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+    pilot.app.screen.query_one("#paste", TextArea).load_text(BULK_PASTE)
+    await pilot.pause(0.5)
+    await settle(pilot)
+    await pilot.press("ctrl+r")
+    await pilot.pause(0.2)
+    screen = pilot.app.screen
+    while getattr(screen, "running", None) is not None:
+        await pilot.pause(0.05)
+    await screen.workers.wait_for_complete()
+    await pilot.pause(0.6)  # the idle redraw of the rows
+    await settle(pilot)
+
+
 SCENARIOS: dict[str, tuple[Scenario, dict[str, object]]] = {
     "main": (main_with_answer, {}),
     "confirm": (confirm_dialog, {"campaign": "Kenya Jokes SMS"}),
@@ -111,4 +151,8 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, object]]] = {
     "error": (error_answer, {}),
     "every-campaign": (every_campaign, {}),
     "help": (help_screen, {}),
+    "read-only": (main_with_answer, {"read_only": True}),
+    "no-keyring": (main_with_answer, {"keyless": True}),
+    "bulk-empty": (bulk_empty, {}),
+    "bulk-finished": (bulk_finished, {}),
 }

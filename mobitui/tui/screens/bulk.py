@@ -40,6 +40,7 @@ if TYPE_CHECKING:
                         tuple[BulkRunner, Future[Progress]]]
 
 SHOWN = 2000
+LEAVE_WINDOW = 4.0  # seconds in which a second Esc leaves a screen holding a paste
 COLUMNS = ("mark", "line", "msisdn", "state", "outcome", "verdict", "as pasted", "error")
 RESULT_COLUMNS = {"state": 12, "outcome": 7, "error": 60}  # fixed widths
 FILTERS = ["all", "usable", "rejected", "active", "not active", "failed", "unknown"]
@@ -78,13 +79,15 @@ class Row:
 class ExportPrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="export_cancel")]
 
-    def __init__(self, default: str) -> None:
+    def __init__(self, default: str, which: str = "all") -> None:
         super().__init__()
         self.default = default
+        self.which = which
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(Text("Export the job's results: .csv or .jsonl", "bold"))
+            yield Static(Text(f"Export the rows shown ({self.which}), with their paste lines: .csv or .jsonl",
+                              "bold"))
             yield Input(value=self.default, id="export-path")
 
     def on_mount(self) -> None:
@@ -132,9 +135,18 @@ class BulkScreen(Screen[None]):
         self._drawn_stats = self._drawn_rows = 0.0
         self._shown: list[int] = []  # indices into self.rows, in table order
         self._stale: set[int] = set()  # shown rows whose result is newer than their cells
+        self._cancelled_at: float | None = None  # Esc during a run: cancel, then abandon
+        self._abandoned = False
+        self._leave_asked_at: float | None = None  # Esc with a paste: asks before discarding it
 
     def compose(self) -> ComposeResult:
         c = self.campaign
+        runtime = getattr(self.app, "runtime", None)
+        if runtime is not None and runtime.demo:
+            yield Static("DEMO  built-in simulator on this machine, demo account and key: no real subscriber is touched",
+                         id="demo-banner")
+        if self.read_only:
+            yield Static("READ-ONLY  unsubscribing is switched off", id="readonly-banner")
         yield Static(
             Text.assemble(("Bulk  ", "bold"), (c.name, "bold"), f"  via {c.unsubscribe_via.label}  ",
                           ("paste numbers on the left: one per line, or separated by , ; or tabs", "dim")),
@@ -338,6 +350,7 @@ class BulkScreen(Screen[None]):
         self.job_id = None
         running, future = self._start_job(self.campaign, operation, rows, resume_id)
         self.running = running
+        self._cancelled_at, self._abandoned = None, False
         area = self.query_one("#paste", TextArea)
         area.read_only = True
         # A blinking cursor redraws the paste every half second, and the paste's
@@ -354,7 +367,8 @@ class BulkScreen(Screen[None]):
         except JobError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=10)
         except WorkerFailed as exc:  # its process died: F5 resumes the job
-            self.notify(f"The bulk job stopped: {exc}", severity="error", markup=False, timeout=15)
+            if not self._abandoned:
+                self.notify(f"The bulk job stopped: {exc}", severity="error", markup=False, timeout=15)
             self.find_interrupted()
         except Exception as exc:  # the job's thread failed: say so, never a silent nothing
             self.notify(f"The bulk job stopped: {type(exc).__name__}: {exc}", severity="error",
@@ -364,6 +378,15 @@ class BulkScreen(Screen[None]):
             drawer.stop()
             self._take_events()
             self.running = None
+            if self._abandoned:  # after the last progress drawn, which still said "cancelling"
+                self.query_one("#bulk-stats", Static).update(Text(
+                    f"Job {self.job_id} abandoned: the requests that were in flight have an unknown outcome. "
+                    "F5 resumes it: those are re-checked first, numbers done are not sent again.", "bold yellow"))
+            if operation is Operation.UNSUBSCRIBE:
+                # The marks chose these numbers; left on, the next ctrl+o would choose them again.
+                for r in self.rows:
+                    r.marked = False
+                self._fill()
             area.read_only = False
             area.cursor_blink = True
             self._refresh_rows()
@@ -427,10 +450,13 @@ class BulkScreen(Screen[None]):
         t.append("━" * (width - filled), "dim")
         t.append(f" {100 * finished / p.total if p.total else 100:.0f}%\n")
         t.append(f"{p.operation.value}: {finished}/{p.total}", "bold")
-        t.append(f" · {p.rate:.0f}/s")
-        if p.eta is not None and p.left:
-            t.append(f" · ETA {p.eta:.0f} s")
-        t.append(f" · in flight {p.in_flight}")
+        if p.left or p.in_flight:  # a rate and an ETA are of a run still going
+            t.append(f" · {p.rate:.0f}/s")
+            if p.eta is not None and p.left:
+                t.append(f" · ETA {p.eta:.0f} s")
+            t.append(f" · in flight {p.in_flight}")
+        else:
+            t.append(" · finished")
         if p.paused_for:
             t.append(f" · paused {p.paused_for:.0f} s", "yellow")
         if p.cancelling:
@@ -448,42 +474,84 @@ class BulkScreen(Screen[None]):
         self.query_one("#bulk-stats", Static).update(t, layout=False)
 
     def action_escape(self) -> None:
+        now = time.monotonic()
         if self.running is not None:
-            self.running.cancel()
-            self.notify("Cancelling: no new requests; those in flight finish and are recorded.", markup=False)
-        else:
-            self.dismiss(None)
+            if self._cancelled_at is None:
+                self._cancelled_at = now
+                self.running.cancel()
+                self.notify("Cancelling: no new requests; those in flight finish and are recorded. "
+                            "Esc again abandons them (their outcome is then unknown; F5 re-checks them).",
+                            markup=False, timeout=10)
+            else:  # a hung request must not hold the operator for the whole read timeout
+                self._abandoned = True
+                self.running.abandon()
+                self.notify("Abandoning the requests in flight: their outcome is unknown until the job "
+                            "is resumed (F5 re-checks them before anything is sent again).",
+                            severity="warning", markup=False, timeout=15)
+            return
+        if self.rows and (self._leave_asked_at is None or now - self._leave_asked_at > LEAVE_WINDOW):
+            self._leave_asked_at = now
+            jobs = f" Job {self.job_id} stays in the journal (`mobitui jobs`)." if self.job_id is not None else ""
+            self.notify(f"Esc again to leave: the pasted list and its results are cleared from this screen."
+                        f"{jobs} ctrl+s exports them first.", severity="warning", markup=False,
+                        timeout=LEAVE_WINDOW)
+            return
+        self.dismiss(None)
 
     # -- export, copy, resume ---------------------------------------------------------
     def action_export(self) -> None:
-        if self.job_id is None:
-            self.notify("Nothing to export yet: run a check first.", markup=False)
+        if not self.rows:
+            self.notify("Nothing to export yet: paste numbers first.", markup=False)
             return
-        default = str(Path.home() / f"mobitui-job-{self.job_id}-{time.strftime('%Y%m%d-%H%M')}.csv")
-        self.app.push_screen(ExportPrompt(default), self._export_to)
+        name = f"job-{self.job_id}" if self.job_id is not None else "paste"
+        default = str(Path.home() / f"mobitui-{name}-{time.strftime('%Y%m%d-%H%M')}.csv")
+        self.app.push_screen(ExportPrompt(default, self.filter), self._export_to)
 
     def _export_to(self, path: str | None) -> None:
         if path:
             self.write_export(path)
 
-    @work(thread=True, exit_on_error=False, group="bulk-export", description="export")
-    def write_export(self, path: str) -> None:
-        from mobitui.core import export
-        from mobitui.core.jobs import JobStore
+    def export_rows(self) -> list[dict[str, object]]:
+        """What the table shows under the current filter, one row per pasted entry with
+        its paste line and the newest answer for it (a status check's, or the
+        unsubscribe's when one followed), as :mod:`mobitui.core.export` rows."""
+        out: list[dict[str, object]] = []
+        for position, row in enumerate(self.rows):
+            if not row.matches(self.filter):
+                continue
+            e, r = row.entry, row.result
+            out.append({
+                "job_id": self.job_id, "position": position, "line": e.line, "as_pasted": e.raw,
+                "msisdn": e.msisdn, "verdict": e.verdict, "reason": e.reason or None,
+                "operation": r.operation.value if r else None, "route": r.route.value if r else None,
+                "item_status": "done" if r and r.outcome is not Outcome.UNKNOWN else ("unknown" if r else None),
+                "ok": r.ok if r else None, "outcome": r.outcome.value if r else None,
+                "state": r.state if r else None, "http_status": r.http_status if r else None,
+                "reference": r.reference if r else None, "error": r.error if r else None, "note": None,
+            })
+        return out
 
-        assert self.job_id is not None
-        service = self.app.service  # type: ignore[attr-defined]
+    def write_export(self, path: str) -> None:
+        rows = self.export_rows()  # taken on the loop; written by a thread
+        self._write_export(path, rows)
+
+    @work(thread=True, exit_on_error=False, group="bulk-export", description="export")
+    def _write_export(self, path: str, rows: list[dict[str, object]]) -> None:
+        from mobitui.core import export
+
         try:
-            n = export.export(JobStore(service.journal), self.job_id, Path(path).expanduser())
+            n = export.export_rows(rows, Path(path).expanduser())
         except (OSError, ValueError) as exc:
             self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", markup=False)
             return
-        self.app.call_from_thread(self.notify, f"Exported {n} rows to {path}", markup=False)
+        self.app.call_from_thread(self.notify, f"Exported {n} rows ({self.filter}) to {path}", markup=False)
 
     def action_copy_numbers(self) -> None:
         numbers = [r.entry.msisdn for r in self.rows if r.matches(self.filter) and r.entry.msisdn]
-        self.app.copy_to_clipboard("\n".join(numbers))
-        self.notify(f"Copied {len(numbers)} numbers ({self.filter}) to the clipboard (OSC 52).", markup=False)
+        from mobitui.tui.clipboard import copy
+
+        message, warn = copy("\n".join(numbers), self.app.copy_to_clipboard, f"{len(numbers)} numbers ({self.filter})")
+        self.notify(message, severity="warning" if warn else "information", markup=False)
 
     @work(exclusive=True, group="bulk-jobs", exit_on_error=False, description="looking for interrupted jobs")
     async def find_interrupted(self) -> None:
@@ -492,6 +560,7 @@ class BulkScreen(Screen[None]):
         service = await self.core()
         jobs = JobStore(service.journal).interrupted_jobs()
         self.interrupted = [j.id for j in jobs if j.campaign_id == self.campaign.campaign_id]
+        self._interrupted_info = {j.id: j for j in jobs}
         self.refresh_bindings()
         if self.interrupted:
             j = next(j for j in jobs if j.id == self.interrupted[0])
@@ -504,9 +573,38 @@ class BulkScreen(Screen[None]):
             )
 
     def action_resume(self) -> None:
+        from mobitui.core.client import unsubscribe_effect
+        from mobitui.core.readonly import refusal
+
         if self.running is not None or not self.interrupted:
             return
-        job_id = self.interrupted.pop(0)
+        job_id = self.interrupted[0]
+        info = getattr(self, "_interrupted_info", {}).get(job_id)
+        if info is None or info.operation is not Operation.UNSUBSCRIBE:
+            self._resume(job_id)
+            return
+        if self.read_only:
+            self.notify(refusal(f"resuming unsubscribe job {job_id}"), severity="error", markup=False)
+            return
+        # Resuming an unsubscribe job texts subscribers: the same typed count as a new one.
+        c = info.counts.status
+        count = c.get("pending", 0) + c.get("unknown", 0) + c.get("in_flight", 0)
+        which = f"job {job_id}, resumed: those with an unknown outcome are re-checked first"
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self._resume(job_id)
+            else:
+                self.notify("Cancelled: nothing was sent.", markup=False)
+
+        self.app.push_screen(
+            BulkUnsubscribeConfirm(self.campaign, count, unsubscribe_effect(self.campaign), which), answered
+        )
+
+    def _resume(self, job_id: int) -> None:
+        if self.running is not None or job_id not in self.interrupted:
+            return
+        self.interrupted.remove(job_id)
         self.refresh_bindings()
         # After a restart the screen is empty: the job's numbers, and what became of
         # those done before the interruption, come from the journal first.

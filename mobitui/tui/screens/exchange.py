@@ -22,9 +22,11 @@ SHOWN = 64 * 1024
 
 
 def pretty(body: str) -> str:
+    """The body indented when it is JSON; as received otherwise (also when it is
+    nested too deeply for the json module: a hostile body must not crash the view)."""
     try:
         return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body
 
 
@@ -53,7 +55,7 @@ def as_text(ex: Exchange) -> str:
 class ExchangeDetail(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss_screen", "Close", id="detail_close"),
-        Binding("y", "copy", "Copy (OSC 52)", id="detail_copy"),
+        Binding("y", "copy", "Copy", id="detail_copy"),
         Binding("s", "save", "Save to file", id="detail_save"),
     ]
 
@@ -80,8 +82,10 @@ class ExchangeDetail(ModalScreen[None]):
         self.dismiss(None)
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(as_text(self.exchange))
-        self.notify("Exchange copied to the clipboard (OSC 52).", markup=False)
+        from mobitui.tui.clipboard import copy
+
+        message, warn = copy(as_text(self.exchange), self.app.copy_to_clipboard, f"Exchange #{self.exchange.id}")
+        self.notify(message, severity="warning" if warn else "information", markup=False)
 
     def action_save(self) -> None:
         self.save_to_file()

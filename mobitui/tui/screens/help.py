@@ -14,9 +14,10 @@ from textual.widgets import Static
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close", id="help_close")]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], notices: list[str] | None = None) -> None:
         super().__init__()
         self.rows = rows
+        self.notices = notices or []  # standing problems (no API key), kept reachable here
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
@@ -26,6 +27,8 @@ class HelpScreen(ModalScreen[None]):
         for key, where, does in self.rows:
             table.add_row(Text(key), Text(where), Text(does))
         with VerticalScroll(id="help-box"):
+            for notice in self.notices:
+                yield Static(Text(notice, "bold yellow"), classes="help-notice")
             yield Static(Text("mobitui keys  (Esc closes)", "bold"))
             yield Static(table)
 

@@ -18,8 +18,11 @@ class CampaignPane(Vertical):
     """Pick the campaign that every lookup and action applies to."""
 
     class Selected(Message):
-        def __init__(self, campaign: Campaign) -> None:
+        """The campaign changed; ``chosen``: by Enter (not by moving the highlight)."""
+
+        def __init__(self, campaign: Campaign, chosen: bool = False) -> None:
             self.campaign = campaign
+            self.chosen = chosen
             super().__init__()
 
     def __init__(self, campaigns: list[Campaign], selected: Campaign, **kw: object) -> None:
@@ -83,7 +86,7 @@ class CampaignPane(Vertical):
         self.selected = c
         self._show_info()
         if changed or isinstance(event, OptionList.OptionSelected):
-            self.post_message(self.Selected(c))
+            self.post_message(self.Selected(c, chosen=isinstance(event, OptionList.OptionSelected)))
 
     def set_server_info(self, campaign_id: str, answer: dict[str, object]) -> None:
         info = {k: answer.get(k) for k in ("campaign_name", "campaign_status", "campaign_service") if k in answer}

@@ -26,21 +26,42 @@ class EverywhereTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         self.border_title = "Every campaign"
-        for label, key in (("campaign", "campaign"), ("route", "route"), ("state", "state"),
-                           ("meaning", "meaning"), ("error", "error")):
+        # What matters first (state, then why there is none) comes first: at 80
+        # columns the pane shows about 55 characters.
+        for label, key in (("campaign", "campaign"), ("state", "state"), ("error", "error"),
+                           ("meaning", "meaning"), ("route", "route")):
             self.add_column(label, key=key)
 
     def start(self, msisdn: str, campaigns: list[Campaign]) -> None:
         self.clear()
         self.border_title = f"{msisdn} in every campaign"
         for c in campaigns:
-            self.add_row(Text(c.name, "bold"), Text(c.unsubscribe_via.value, "dim"),
-                         Text("checking…", "dim italic"), Text(""), Text(""), key=c.campaign_id)
+            self.add_row(Text(c.name, "bold"), Text("checking…", "dim italic"), Text(""), Text(""),
+                         Text(c.unsubscribe_via.value, "dim"), key=c.campaign_id)
 
     def put(self, result: Result) -> None:
         m = states.meaning(result.state) if result.ok else None
         key = result.campaign_id
+        # The columns were sized for "checking…" and empty cells: widen them to what
+        # arrived, or an error shows as its first five characters.
         self.update_cell(key, "state", plain(result.state if result.ok else "no state", 30,
-                                               STYLE[m] if m else "bold red"))
-        self.update_cell(key, "meaning", Text(m.value if m else ""))
-        self.update_cell(key, "error", plain(result.error or "", 200, "red"))
+                                               STYLE[m] if m else "bold red"), update_width=True)
+        self.update_cell(key, "meaning", Text(m.value if m else ""), update_width=True)
+        self.update_cell(key, "error", plain(summary(result.error), SUMMARY, "red"), update_width=True)
+
+
+SUMMARY = 40  # characters of an error in the table; the status panel and the log have all of it
+
+
+def summary(error: str | None) -> str:
+    """A readable summary of an error message for one table cell.
+
+    Our messages lead with what happened, then a colon and the detail ("Read
+    timeout: the request was sent to …", "HTTP 500: the server failed …"): the
+    part before the colon, or else the first sentence, at most SUMMARY characters.
+    """
+    if not error:
+        return ""
+    head = error.split(": ", 1)[0] if ": " in error else error.split(". ", 1)[0]
+    head = head.rstrip(".")
+    return head if len(head) <= SUMMARY else head[: SUMMARY - 1] + "…"

@@ -9,9 +9,14 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
+from mobitui.core.calls import describe
 from mobitui.core.recorder import Exchange
 from mobitui.tui.safe import plain
+
+
+URL_MIN = 40  # characters of URL shown at the narrowest; wider terminals show more
 
 
 class RequestLog(DataTable[Text]):
@@ -35,18 +40,30 @@ class RequestLog(DataTable[Text]):
         self.limit = limit
         self.exchanges: dict[str, Exchange] = {}
         self._pending: deque[Exchange] = deque(maxlen=limit)
+        self._last_started = 0.0  # when the newest request shown was made (epoch s)
 
     def on_mount(self) -> None:
         self.border_title = "Request log"
         # Fixed widths: rows arrive in bursts, and a table that re-measures its
         # columns on every burst makes the log jump sideways while one reads it.
         self.add_column("time", key="time", width=8)
-        self.add_column("method", key="method", width=6)
+        self.add_column("operation", key="operation", width=11)
+        self.add_column("MSISDN", key="msisdn", width=15)
         self.add_column("HTTP", key="status", width=4)
         self.add_column("ms", key="ms", width=6)
-        self.add_column("URL (redacted)", key="url", width=72)
+        self.add_column("URL (redacted)", key="url", width=URL_MIN)
         self.add_column("error", key="error", width=60)
         self.set_interval(0.2, self.flush)
+
+    def on_resize(self) -> None:
+        """The URL takes the width the fixed columns leave (each column has 2 of padding)."""
+        fixed = sum(c.width + 2 for key, c in self.columns.items() if key.value not in ("url", "error"))
+        width = max(URL_MIN, self.scrollable_content_region.width - fixed - 2)
+        column = self.columns.get(ColumnKey("url"))
+        if column is not None and column.width != width:
+            column.width = width
+            self._require_update_dimensions = True
+            self.refresh()
 
     def queue(self, ex: Exchange) -> None:
         """Called for every exchange; rows are added in batches by :meth:`flush`,
@@ -65,20 +82,32 @@ class RequestLog(DataTable[Text]):
             self.clear()
             self.exchanges.clear()
             batch = batch[-self.limit :]
+        if self.exchanges and min(ex.started for ex in batch) < self._last_started:
+            # An answer that came back after a later request's (a slow lookup, a
+            # job's exchanges relayed at its end): rows stay in the order requests
+            # were made, so the table is rebuilt in that order.
+            batch = sorted([*self.exchanges.values(), *batch], key=lambda e: (e.started, e.id))[-self.limit :]
+            self.clear()
+            self.exchanges.clear()
+        else:
+            batch.sort(key=lambda e: (e.started, e.id))
         for ex in batch:
             self.add_exchange(ex)
+        self._last_started = max(e.started for e in self.exchanges.values())
 
     def add_exchange(self, ex: Exchange) -> None:
         key = str(ex.id)
         self.exchanges[key] = ex
         at_end = self.cursor_row >= self.row_count - 1
         status = Text("-" if ex.status is None else str(ex.status), "red" if (ex.status or 0) >= 400 or ex.error else "green")
+        operation, msisdn = describe(ex)
         self.add_row(
             Text(datetime.fromtimestamp(ex.started).strftime("%H:%M:%S")),
-            Text(ex.method),
+            plain(operation, 11, "bold" if operation not in ("status", "?") else ""),
+            plain(msisdn, 15),
             status,
             Text(f"{ex.elapsed_ms:.0f}", justify="right"),
-            plain(ex.url, 120),
+            plain(ex.url, 400),
             plain(ex.error or "", 120, "red"),
             key=key,
         )

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from mobitui.core import states
 from mobitui.core.results import Outcome, Result
-from mobitui.core.config import Campaign
+from mobitui.core.config import Campaign, Network
 from mobitui.tui.safe import plain
 
 MEANING_CLASSES = [f"-{m.value}" for m in states.Meaning] + ["-error", "-waiting"]
@@ -31,9 +31,11 @@ def _flag(value: object) -> Text:
 class StatusPanel(VerticalScroll):
     """Shows one answer; the app decides when to ask again."""
 
-    def __init__(self, clock: Callable[[], float] = time.time, overrides: dict[str, str] | None = None, **kw: object) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, overrides: dict[str, str] | None = None,
+                 demo: bool = False, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.clock = clock
+        self.demo = demo
         self.overrides = overrides or {}
         self.result: Result | None = None
         self.change: tuple[str | None, str | None, float] | None = None
@@ -51,9 +53,10 @@ class StatusPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Status"
         self._big("no lookup yet", "-waiting")
-        self.query_one("#state-desc", Static).update(
-            Text("Type a number and press Enter. Samples in the demo: 254700000101 … 254700000113.", "dim")
-        )
+        hint = "Type a number and press Enter."
+        if self.demo:
+            hint += " Samples in the demo: 254700000101 … 254700000113."
+        self.query_one("#state-desc", Static).update(Text(hint, "dim"))
 
     def _big(self, text: str, cls: str) -> None:
         big = self.query_one("#state-big", Static)
@@ -61,7 +64,7 @@ class StatusPanel(VerticalScroll):
         big.add_class(cls)
         big.update(plain(text.upper(), 40))
 
-    def show_loading(self, campaign: Campaign, msisdn: str, refresh: bool) -> None:
+    def show_loading(self, campaign: Campaign, msisdn: str, refresh: bool, network: Network | None = None) -> None:
         self.busy = True
         if not refresh or self.result is None:
             self.query_one("#status-title", Static).update(self._title(campaign, msisdn))
@@ -71,7 +74,12 @@ class StatusPanel(VerticalScroll):
             self.query_one("#status-error").display = False
             self.query_one("#status-action").display = False
             self.change = None
-        self.query_one("#status-age", Static).update(Text("checking now…", "dim italic"))
+        waiting = "checking now…"
+        if network is not None:  # a server that never answers must not look like a slow one
+            until = time.strftime("%H:%M:%S", time.localtime(self.clock() + network.status_bound_seconds))
+            waiting += (f" up to {network.status_attempts} attempt(s); gives up by {until}"
+                        if network.status_attempts > 1 else f" gives up by {until}")
+        self.query_one("#status-age", Static).update(Text(waiting, "dim italic"))
 
     def _title(self, campaign: Campaign, msisdn: str) -> Text:
         return Text.assemble((msisdn, "bold"), " in ", (campaign.name, "bold"), (f"  ({campaign.unsubscribe_via.label})", "dim"))
