@@ -321,3 +321,18 @@ async def test_a_configured_proxy_carries_the_requests(cfg, simulator):
     assert seen[0].startswith(b"POST http://127.0.0.1:") and b"/status HTTP/1.1" in seen[0]
     assert sum(1 for line in seen if b"/srs/api/sendsms" in line) == 1  # never resent
     assert len([q for q in simulator.sim.requests if q["msisdn"] == RESET and "sendsms" in q["path"]]) == 1
+
+
+async def test_a_gateway_code_in_the_body_of_a_refused_mt_stop_is_a_failure_with_the_servers_words(
+    sim_config, simulator
+):
+    """The simulator answers an unknown keyword 200 {"550": "Generic error: ..."}: the stop was refused."""
+    data = sim_config.model_dump(mode="python")
+    jokes = next(c for c in data["campaigns"] if c["unsubscribe_via"] == "mt-stop")
+    jokes["keyword"] = "mv-404"
+    config = Config.model_validate(data)
+    campaign = next(c for c in config.campaigns if c.unsubscribe_via.value == "mt-stop")
+    async with MobivateClient(config, DEMO_API_KEY) as client:
+        result = await client.unsubscribe(campaign, "254700000101")
+    assert result.outcome is Outcome.FAILED, result.error
+    assert "550" in (result.error or "") and "unknown KEYWORD 'mv-404'" in (result.error or "")

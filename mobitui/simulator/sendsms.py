@@ -5,9 +5,12 @@ The ``+`` is accepted both ways a client may send it: ``%2B`` (a literal plus)
 or a bare ``+`` (which form decoding reads as a space). The campaign is the one
 whose keyword is ``KEYWORD`` and whose shortcode is ``ORIGINATOR``.
 
-Success is ``200`` with the text ``MT-<32 hex>``; failures are
-``{"error": "..."}`` with a gateway code (from the reference sheet's
-catalogue) as the HTTP status.
+Success is ``200`` with the text ``MT-<32 hex>``. Failures carry their gateway
+code (from the reference sheet's catalogue) in the body, as the DOI route does:
+``200 {"506": "Parse error: ..."}``; the HTTP status line is the transport's
+(reference sheet, "HTTP status versus gateway codes"). The one exception is
+the docs' own 511 tab: bad credentials answer ``511 {"error": "Username or
+Password incorrect"}`` (seed 003).
 """
 
 from __future__ import annotations
@@ -113,12 +116,14 @@ class SendSmsApi:
         return response(200, ref, TEXT)
 
     @staticmethod
-    def _error(status: int, text: str, style: Style) -> Response:
+    def _error(code: int, text: str, style: Style) -> Response:
         if style is Style.HOSTILE:
             text = f"{text} {canned.HOSTILE_ERROR}"
         elif style is Style.LATIN1:
             text = f"{text} {canned.LATIN1_TEXT}"
-        return response(status, encode_json({"error": text}, style), JSON)
+        if code == 511:  # as seed 003 draws it
+            return response(511, encode_json({"error": text}, style), JSON)
+        return response(200, encode_json({str(code): text}, style), JSON)
 
     def refuse_credentials(self, decision: Decision, style: Style) -> Response:
         return self._error(511, BAD_CREDENTIALS, style)
