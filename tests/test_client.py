@@ -336,3 +336,23 @@ async def test_a_gateway_code_in_the_body_of_a_refused_mt_stop_is_a_failure_with
         result = await client.unsubscribe(campaign, "254700000101")
     assert result.outcome is Outcome.FAILED, result.error
     assert "550" in (result.error or "") and "unknown KEYWORD 'mv-404'" in (result.error or "")
+
+
+@pytest.mark.parametrize(
+    ("msisdn", "said", "not_said"),
+    [
+        # a body {"590": "SEND_FAILED: ..."} on the status route: the server's words, not only "no state"
+        ("254799999015", "The server said: 590: SEND_FAILED: subscriber is barred by the network", None),
+        # a valid answer padded to ~3 MiB: cut at network.max_body_bytes, and said so
+        ("254799999012", "larger than network.max_body_bytes (1,048,576 bytes)", "not the API's JSON."),
+        # HTTP 511 on the Subscription API, which takes no key: the key is not blamed
+        ("254799999014", "the key is not the cause", "mobitui auth set"),
+    ],
+)
+async def test_status_failures_say_what_the_server_said_and_why(cfg, simulator, msisdn, said, not_said):
+    async with MobivateClient(cfg, DEMO_API_KEY) as client:
+        r = await client.status(campaign(cfg, "subscription-api"), msisdn)
+    assert not r.ok
+    assert said in (r.error or ""), r.error
+    if not_said:
+        assert not_said not in (r.error or "")

@@ -79,6 +79,15 @@ class _Reply:
     exchange: Exchange
 
 
+def _other_words(data: dict[str, Any]) -> str:
+    """What else a state-less answer said, in the server's words: a body such as
+    ``{"590": "SEND_FAILED: subscriber is barred by the network"}`` carries the
+    reason in a field of its own. '' when there is nothing but the API's fields."""
+    extra = [f"{k}: {v}" for k, v in data.items()
+             if k not in ANSWER_FIELDS and isinstance(v, str) and v.strip()]
+    return f" The server said: {'; '.join(extra)[:500]}" if extra else ""
+
+
 def _flag(v: Any) -> bool | None:
     if isinstance(v, bool):
         return v
@@ -488,6 +497,14 @@ class MobivateClient:
         if body.kind == "empty":
             return f"The server answered HTTP {st} with an empty body."
         if body.kind == "text" or (body.kind in {"json", "literal"} and not body.mapping):
+            if reply.exchange.response_truncated:  # cut, so unreadable: say why, not "not JSON"
+                cap = self.config.network.max_body_bytes
+                return (
+                    f"The server answered HTTP {st} with a body larger than network.max_body_bytes "
+                    f"({cap:,} bytes); only that much was read, and a cut body cannot be read as the "
+                    "API's JSON. Raise network.max_body_bytes if answers this large are expected; "
+                    "the exchange view (s) saves what was received."
+                )
             return f"The server answered HTTP {st} with a body that is not the API's JSON."
         return None
 
@@ -558,7 +575,7 @@ class MobivateClient:
             result.error = redirect
             return result
         if st >= 400 or st < 200:
-            text = errors.http_status(st, reply.reason)
+            text = errors.http_status(st, reply.reason, key_sent=False)
             if st in RETRYABLE_HTTP and result.retry_after is not None and st == 429:
                 text = text.rstrip(".") + f"; asked to wait {result.retry_after:g} s."
             problem = self._body_problem(reply)
@@ -584,7 +601,7 @@ class MobivateClient:
             result.error = f"The server reported an error: {server_error}"
             return result
         if state is None:
-            result.error = "The answer has no subscription state."
+            result.error = "The answer has no subscription state." + _other_words(data)
             return result
         if mutating and state not in {"unsubscribed", "unsub"}:
             result.error = f"The server answered state {state!r} instead of 'unsubscribed'."

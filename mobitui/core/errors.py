@@ -98,7 +98,12 @@ def gateway_code(code: int, detail: str | None = None) -> str:
     return text + "." + _WAY_OUT.get(code, "")
 
 
-def http_status(status: int, reason: str = "") -> str:
+def http_status(status: int, reason: str = "", key_sent: bool = True) -> str:
+    """Plain words for an HTTP status that is not a success (RFC 9110 §15).
+
+    ``key_sent``: whether the request carried the API key (the gateway routes do,
+    the Subscription API does not), so a 511 is never blamed on a key not sent.
+    """
     if status == 401 or status == 403:
         return (
             f"HTTP {status}: the server refused the request as not authenticated. "
@@ -107,6 +112,12 @@ def http_status(status: int, reason: str = "") -> str:
         )
     if status == 404:
         return "HTTP 404: the server has no such endpoint or campaign; check the base URL and campaign_id."
+    if status == 511 and not key_sent:
+        return (
+            "HTTP 511: the server asks for network authentication (RFC 6585). The Subscription "
+            "API takes no API key, so the key is not the cause: a captive portal or a proxy in "
+            "the way wants a login, or the service refuses this account."
+        )
     if status == 511:
         return (
             "HTTP 511: the server refused the credentials (the gateway's 'Username or Password "
