@@ -601,7 +601,7 @@ class MobituiApp(App[str]):
             ("enter", "campaign filter", "choose the first match"),
             ("enter", "request log", "open the exchange in full"),
             ("+ / -", "request log", "make the log taller / shorter"),
-            ("y / s", "exchange view", "copy it (OSC 52) / save it to a file"),
+            ("y / s", "exchange view", "copy it (OSC 52; inside tmux also into its buffer) / save it to a file"),
             ("y / esc / enter", "unsubscribe dialog", "confirm / cancel / cancel (Cancel has focus)"),
             ("ctrl+r / ctrl+o / ctrl+t", "bulk", "check all / unsubscribe a selection / filter"),
             ("ctrl+s / y / f5 / esc", "bulk", "export / copy numbers / resume a job / cancel a run"),
