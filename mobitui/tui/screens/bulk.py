@@ -471,11 +471,14 @@ class BulkScreen(Screen[None]):
         from mobitui.core import export
         from mobitui.core.jobs import JobStore
 
+        from mobitui.core.journal import JournalFault
+
         assert self.job_id is not None
         service = self.app.service  # type: ignore[attr-defined]
-        try:
-            n = export.export(JobStore(service.journal), self.job_id, Path(path).expanduser())
-        except (OSError, ValueError) as exc:
+        job_id, target = self.job_id, Path(path).expanduser()
+        try:  # on the journal's own thread: its connection is used nowhere else
+            n = service.journal.submit(lambda j: export.export(JobStore(j), job_id, target)).result()
+        except (OSError, ValueError, JournalFault) as exc:
             self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", markup=False)
             return
         self.app.call_from_thread(self.notify, f"Exported {n} rows to {path}", markup=False)
@@ -489,8 +492,13 @@ class BulkScreen(Screen[None]):
     async def find_interrupted(self) -> None:
         from mobitui.core.jobs import JobStore
 
+        from mobitui.core.journal import JournalFault
+
         service = await self.core()
-        jobs = JobStore(service.journal).interrupted_jobs()
+        try:
+            jobs = await service.in_journal(lambda j: JobStore(j).interrupted_jobs())
+        except JournalFault:
+            return  # the console's journal banner already says why
         self.interrupted = [j.id for j in jobs if j.campaign_id == self.campaign.campaign_id]
         self.refresh_bindings()
         if self.interrupted:
