@@ -86,10 +86,12 @@ class Journal:
     ``timeout`` seconds, full, read-only, corrupt, its directory missing).
     """
 
-    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float = schema.BUSY_TIMEOUT):
+    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float = schema.BUSY_TIMEOUT,
+                 read_only: bool = False):
         self.path = Path(path)
         self.operator = operator or Operator.current()
-        self._db = schema.connect(self.path, timeout)
+        self.read_only = read_only
+        self._db = schema.connect(self.path, timeout, read_only=read_only)
 
     def close(self) -> None:
         self._db.close()

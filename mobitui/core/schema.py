@@ -274,14 +274,19 @@ def _migrate(db: Connection, path: Path) -> None:
         raise
 
 
-def connect(path: Path | str, timeout: float = BUSY_TIMEOUT) -> Connection:
+def connect(path: Path | str, timeout: float = BUSY_TIMEOUT, read_only: bool = False) -> Connection:
     """Open the journal at ``path`` (made private, migrated) for this thread.
 
     ``timeout``: seconds to wait for another process's lock (SQLite's busy
     timeout). Autocommit (``isolation_level=None``), WAL, rows as
-    :class:`sqlite3.Row`. Raises :class:`JournalFault`.
+    :class:`sqlite3.Row`. ``read_only``: for reading a journal that cannot be
+    written here (a read-only directory or file system): nothing is created,
+    changed or migrated, and a file of an older schema is read as it is.
+    Raises :class:`JournalFault`.
     """
     path = Path(path)
+    if read_only:
+        return _connect_read_only(path, timeout)
     _prepare_files(path)
     try:
         db = sqlite3.connect(path, timeout=timeout, isolation_level=None, factory=Connection)
@@ -298,3 +303,34 @@ def connect(path: Path | str, timeout: float = BUSY_TIMEOUT) -> Connection:
         db.close()
         raise
     return db
+
+
+def _connect_read_only(path: Path, timeout: float) -> Connection:
+    if not path.exists():
+        raise fault("missing-dir", path) if not path.parent.is_dir() else fault("read-only", path)
+    last: JournalFault | None = None
+    # mode=ro reads a WAL file whose -shm exists; where it cannot be made (a
+    # read-only directory), immutable=1 reads the file as it is on disk (SQLite
+    # takes no locks then: rows a writer elsewhere has not checkpointed are missed).
+    for query in ("mode=ro", "immutable=1"):
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", timeout=timeout,
+                                 isolation_level=None, factory=Connection, uri=True)
+        except sqlite3.Error as exc:
+            last = fault_of(exc, path)
+            continue
+        assert isinstance(db, Connection)
+        db.path = path
+        db.row_factory = sqlite3.Row
+        try:
+            found = db.execute("PRAGMA user_version").fetchone()[0]
+        except JournalFault as exc:
+            db.close()
+            last = exc
+            continue
+        if found > SCHEMA_VERSION:
+            db.close()
+            raise fault("too-new", path, found=found, known=SCHEMA_VERSION)
+        return db
+    assert last is not None
+    raise last

@@ -59,6 +59,10 @@ def styles_dir() -> Path:
 
 LOG_MIN, LOG_MAX = 4, 40
 JOURNAL_RETRY = 5.0  # seconds between attempts to reach a journal that could not be used
+# The console's busy timeout, on the journal's own thread: short, so that a lookup
+# made while another process holds the lock is shown within this, unrecorded
+# (a bulk job's writes hold the lock for milliseconds).
+JOURNAL_BUSY_TIMEOUT = 2.0
 
 
 class CoreUnavailable(Exception):
@@ -203,7 +207,7 @@ class MobituiApp(App[str]):
             recorder = Recorder(keep=cfg.ui.log_limit)
             recorder.subscribe(self._on_exchange)
             service = Service.open(
-                cfg, None, JournalThread(self.runtime.journal_path), recorder=recorder,
+                cfg, None, JournalThread(self.runtime.journal_path, timeout=JOURNAL_BUSY_TIMEOUT), recorder=recorder,
                 demo=self.runtime.demo, transport=self._transport,
             )
         except Exception as exc:  # every lookup waiting for the core is told, none spins for ever
