@@ -582,7 +582,10 @@ def cmd_auth(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 key = stdin.readline()
             if not key.strip():
                 raise UsageError("no key given; nothing stored")
-            backend = secrets.store(account, key)
+            try:
+                backend = secrets.store(account, key)
+            except ValueError as exc:
+                raise UsageError(f"the key was refused: {exc}") from None
             stdout.write(f"Stored the API key for {account} in {backend} ({secrets.mask(key.strip())}).\n")
             if os.environ.get(secrets.ENV_KEY):
                 stdout.write("Note: $MOBITUI_API_KEY is set and takes precedence over the keyring.\n")
