@@ -356,7 +356,7 @@ def _check_export(path: str | None) -> None:
     target = Path(path).expanduser()
     folder = target.parent
     if target.is_dir():
-        raise UsageError(f"--export {path}: that is a directory; nothing was sent")
+        raise UsageError(f"--export {path} is a directory; nothing was sent")
     if not folder.is_dir():
         raise UsageError(f"--export {path}: the directory {folder} does not exist; nothing was sent")
     if not os.access(folder, os.W_OK | os.X_OK):

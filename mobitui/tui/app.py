@@ -159,6 +159,7 @@ class MobituiApp(App[str]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._catch_signals()
         if self.runtime is None:
             self._show_problem()
             return
@@ -186,6 +187,30 @@ class MobituiApp(App[str]):
         report = os.environ.get("MOBITUI_STARTUP_REPORT")  # bench/startup.py
         if report:
             self.call_after_refresh(self._report_first_frame, report)
+
+    def _catch_signals(self) -> None:
+        """SIGTERM and SIGHUP (a closed SSH session, `kill`) end the console the way
+        ctrl+q does: the terminal is given back (alternate screen left, mouse
+        reporting off) and one line says what happened."""
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self._stopped_by, sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not Unix, or not the main thread
+                pass
+
+    def _stopped_by(self, sig: int) -> None:
+        import signal
+
+        name = signal.Signals(sig).name
+        self.exit(
+            "signal",
+            return_code=128 + sig,
+            message=f"mobitui: stopped by {name}. Whatever was sent is in the journal; "
+            "an interrupted bulk job resumes with `mobitui resume JOB`.",
+        )
 
     def _report_first_frame(self, path: str) -> None:
         Path(path).write_text(f"{time.time():.6f}")
