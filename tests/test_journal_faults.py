@@ -126,7 +126,7 @@ def test_locked(tmp_path):
     with held_lock(db):
         with pytest.raises(JournalFault) as err:
             j.record(CAMPAIGN, status_result())
-    assert_one_message(err.value, db, "locked", "another process", "tries again")
+    assert_one_message(err.value, db, "locked", "another process", "try again")
     assert err.value.transient
     j.record(CAMPAIGN, status_result())  # the lock is gone: the same journal works on
     assert len(j.history("254700000101")) == 1

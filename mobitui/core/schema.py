@@ -134,7 +134,7 @@ class JournalFault(Exception):
 _WAYS = {
     "locked": (
         "another process holds its lock (another mobitui, a backup, an NFS lock)",
-        "close that process or wait; mobitui tries again",
+        "close that process or wait, then try again",
     ),
     "full": ("the disk is full", "free space on that disk, then try again"),
     "read-only": (
