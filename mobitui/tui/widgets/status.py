@@ -162,5 +162,8 @@ class StatusPanel(VerticalScroll):
             t.append("   ")
             t.append(f" CHANGED {old} → {new} ", "bold reverse yellow")
             t.append(f" {int(self.clock() - when)} s ago", "yellow")
-        self.query_one("#status-age", Static).update(t)
+        age_line = next(self.query("#status-age").results(Static), None)
+        if age_line is None:  # shutting down: the panel's children are already gone
+            return
+        age_line.update(t)
         self.set_class(self.change is not None, "-changed")
