@@ -96,6 +96,22 @@ class Journal:
     def close(self) -> None:
         self._db.close()
 
+    # Below this much free space a write is expected to fail: a journal found full
+    # stays so until the disk has room again (a probe that writes nothing cannot tell).
+    MIN_FREE_BYTES = 256 * 1024
+
+    def check_writable(self) -> None:
+        """Raise JournalFault unless a write could go through now: takes the write lock
+        and gives it back (locked, read-only), and looks at the free space (full)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("ROLLBACK")
+        try:
+            st = os.statvfs(self.path.parent)
+        except (OSError, AttributeError):
+            return
+        if st.f_bavail * st.f_frsize < self.MIN_FREE_BYTES:
+            raise schema.fault("full", self.path)
+
     @property
     def db(self) -> sqlite3.Connection:
         return self._db

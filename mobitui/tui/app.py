@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from mobitui.core.results import Result
 from mobitui.core.config import Campaign, ConfigError, ConfigMissing
-from mobitui.core.journal import JournalFault
+from mobitui.core.journal import Journal, JournalFault
 from mobitui.core.recorder import Exchange, Recorder
 from mobitui.core.secrets import KeyLookup
 from mobitui.runtime import Runtime
@@ -271,8 +271,12 @@ class MobituiApp(App[str]):
         service = self.service
         if service is None:
             return
+        def probe(j: Journal) -> list[JobInfo]:
+            j.check_writable()  # reads may work while writes cannot (a held lock, a full disk)
+            return JobStore(j).interrupted_jobs()
+
         try:
-            jobs = await service.in_journal(lambda j: JobStore(j).interrupted_jobs())
+            jobs = await service.in_journal(probe)
         except JournalFault as exc:
             self.show_journal_state(exc)
             return
