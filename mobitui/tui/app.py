@@ -109,6 +109,7 @@ class MobituiApp(App[str]):
         self._generation = 0
         self.target: tuple[Campaign, str] | None = None
         self._core_failure: str | None = None
+        self._told_interrupted = False
         self.journal_fault: JournalFault | None = None  # shown in #journal-banner while set
         self._startup_notice: str | None = None  # e.g. --campaign named no campaign
         if runtime is None:
@@ -251,7 +252,7 @@ class MobituiApp(App[str]):
         if self.key is not None and self.key.key:
             service.client.set_api_key(self.key.key)
         self._core_ready.set()
-        self.check_journal(first=True)
+        self.check_journal()
 
     async def core(self) -> Service:
         """The service, once started (a lookup typed in the first instant waits for it).
@@ -263,7 +264,7 @@ class MobituiApp(App[str]):
 
     # -- the journal's state -------------------------------------------------------
     @work(exclusive=True, group="journal", exit_on_error=False, description="opening the journal")
-    async def check_journal(self, first: bool = False) -> None:
+    async def check_journal(self) -> None:
         """Reach the journal (on its thread); while it cannot be used, say so and try
         again every JOURNAL_RETRY seconds."""
         from mobitui.core.jobs import JobStore
@@ -281,7 +282,8 @@ class MobituiApp(App[str]):
             self.show_journal_state(exc)
             return
         self.show_journal_state(None)
-        if first:
+        if not self._told_interrupted:  # once, when the journal is first reached
+            self._told_interrupted = True
             self._tell_about_interrupted_jobs(jobs)
 
     def show_journal_state(self, fault: JournalFault | None) -> None:
