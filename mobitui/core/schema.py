@@ -111,8 +111,11 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class JournalFault(Exception):
+class JournalFault(sqlite3.OperationalError):
     """The journal file cannot be used right now; ``str()`` is the one message to show.
+
+    An :class:`sqlite3.OperationalError`, so code that catches SQLite's errors
+    catches these too.
 
     ``kind``: ``locked`` | ``full`` | ``read-only`` | ``corrupt`` | ``missing-dir``
     | ``too-new`` | ``io``. ``path``: the database file. ``transient``: worth
