@@ -1,9 +1,10 @@
 """The ``mobitui`` command: the console by default, headless subcommands for scripts.
 
 Exit codes: 0 all succeeded; 1 any failed (an invalid input line, or an
-unsubscribe whose outcome is unknown, counts); 2 a usage or configuration error
-(one message naming the problem, no traceback); 130 interrupted or cancelled
-(the job is kept in the journal: `mobitui resume JOB`).
+unsubscribe whose outcome is unknown, counts); 2 a usage or configuration error,
+or a journal that cannot be used (one message naming the problem, no
+traceback); 130 interrupted or cancelled (the job is kept in the journal:
+`mobitui resume JOB`); 141 the output was closed early (`mobitui jobs | head`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TextIO
 from mobitui import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader has gone
 
 
 class UsageError(Exception):
@@ -369,18 +371,52 @@ def _check_concurrency(n: int | None) -> None:
 
 
 def _check_export(path: str | None) -> None:
+    """Everything about ``--export PATH`` that can be known before anything is sent."""
+    from pathlib import Path
+
     from mobitui.core.export import format_for
 
-    if path:
-        try:
-            format_for(path)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    if not path:
+        return
+    try:
+        format_for(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    target = Path(path).expanduser()
+    folder = target.parent
+    if target.is_dir():
+        raise UsageError(f"--export {path} is a directory; nothing was sent")
+    if not folder.is_dir():
+        raise UsageError(f"--export {path}: the directory {folder} does not exist; nothing was sent")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--export {path}: the directory {folder} is not writable; nothing was sent")
+
+
+def _open_for_reading(rt):  # type: ignore[no-untyped-def]
+    """The journal for a command that only reads it: read-only where it cannot be
+    written (said on stderr), so history survives a read-only data directory."""
+    from mobitui.core.journal import JournalFault
+
+    try:
+        return rt.open_journal()
+    except JournalFault as exc:
+        if exc.kind != "read-only":
+            raise
+        journal = rt.open_journal(read_only=True)
+        _err(f"note: {exc}; showing what it holds, read-only")
+        return journal
 
 
 def _confirm(count: int, what: str) -> bool:
+    """Ask on the terminal; end of input (Ctrl-D) is a no."""
     print(what, file=sys.stderr)
-    return input(f"Type {count} to confirm: ").strip() == str(count)
+    try:
+        answer = input(f"Type {count} to confirm: ")
+    except EOFError:
+        print(file=sys.stderr)  # the prompt's line is left open by Ctrl-D
+        _err("end of input (Ctrl-D): not confirmed")
+        return False
+    return answer.strip() == str(count)
 
 
 # -- commands ------------------------------------------------------------------
@@ -458,10 +494,11 @@ def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
     rt = _runtime(args)
     try:
-        journal = rt.open_journal()
+        journal = _open_for_reading(rt)
         try:
             store = JobStore(journal)
-            store.interrupted_jobs()  # a job a dead process left 'running' shows as interrupted
+            if not journal.read_only:
+                store.interrupted_jobs()  # a job a dead process left 'running' shows as interrupted
             jobs = store.list(limit=args.limit)
         finally:
             journal.close()
@@ -578,7 +615,10 @@ def cmd_auth(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 key = stdin.readline()
             if not key.strip():
                 raise UsageError("no key given; nothing stored")
-            backend = secrets.store(account, key)
+            try:
+                backend = secrets.store(account, key)
+            except ValueError as exc:
+                raise UsageError(f"the key was refused: {exc}") from None
             stdout.write(f"Stored the API key for {account} in {backend} ({secrets.mask(key.strip())}).\n")
             if os.environ.get(secrets.ENV_KEY):
                 stdout.write("Note: $MOBITUI_API_KEY is set and takes precedence over the keyring.\n")
@@ -602,9 +642,11 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         parsed = normalise(args.msisdn, rt.config.campaigns[0].country)
         if not parsed.usable:
             raise UsageError(f"{args.msisdn!r} is not a usable number: {parsed.reason}")
-        journal = rt.open_journal()
-        rows = journal.history(parsed.msisdn, args.limit)  # type: ignore[arg-type]
-        journal.close()
+        journal = _open_for_reading(rt)
+        try:
+            rows = journal.history(parsed.msisdn, args.limit)  # type: ignore[arg-type]
+        finally:
+            journal.close()
     finally:
         rt.close()
     if args.json:
@@ -664,8 +706,24 @@ COMMANDS = {
 }
 
 
+def _output_closed() -> int:
+    """stdout's reader has gone (`mobitui jobs | head -1`): say so once, quietly exit.
+    stdout is pointed at /dev/null so that Python's own flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    try:
+        _err("the output was closed before everything was written (broken pipe)")
+    except OSError:
+        pass
+    return EXIT_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from mobitui.core.config import ConfigError
+    from mobitui.core.schema import JournalFault
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -680,13 +738,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return sim_cli.run(args)
         handler = COMMANDS.get(args.command, cmd_console)
-        return handler(args, sys.stdin, sys.stdout)
+        code = handler(args, sys.stdin, sys.stdout)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
+        return code
     except ConfigError as exc:
         _err(str(exc))
         return EXIT_USAGE
     except UsageError as exc:
         _err(str(exc))
         return EXIT_USAGE
+    except JournalFault as exc:
+        _err(str(exc) + ("" if args.command in ("jobs", "history") else "; nothing more was sent"))
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return _output_closed()
     except KeyboardInterrupt:
         _err("interrupted")
         return 130

@@ -38,8 +38,10 @@ class Runtime:
                 self.key_lookup = secrets.lookup(self.config.account.account_id)
         return self.key_lookup
 
-    def open_journal(self) -> journal_mod.Journal:
-        return journal_mod.Journal(self.journal_path)
+    def open_journal(self, read_only: bool = False) -> journal_mod.Journal:
+        """The journal, for this thread (raises JournalFault); ``read_only`` to read
+        one that cannot be written here."""
+        return journal_mod.Journal(self.journal_path, read_only=read_only)
 
     def ensure_started(self) -> None:
         """Serve the demo simulator on its bound socket (no-op otherwise)."""

@@ -206,8 +206,8 @@ class MobivateClient:
 
     def set_api_key(self, api_key: str | None) -> None:
         """The key arrives later in the console (the keyring is looked up in a worker)."""
+        self.recorder.add_secret(api_key)  # first: a key refused as unsafe is never used
         self._api_key = api_key
-        self.recorder.add_secret(api_key)
 
     @property
     def has_key(self) -> bool:
@@ -363,7 +363,7 @@ class MobivateClient:
         result.exchanges = exchanges
         if attempts > 1 and not result.ok and result.error:
             result.error += f" (after {attempts} attempts)"
-        return result
+        return self.recorder.scrub(result)  # texts from the server, redacted where they are made
 
     # -- unsubscribe -----------------------------------------------------------
     def _mt_stop_url(self, campaign: Campaign, msisdn: str, key: str) -> str:
@@ -454,7 +454,7 @@ class MobivateClient:
         else:
             result = self._gateway_result(campaign, msisdn, reply)
         result.exchanges = exchanges
-        return result
+        return self.recorder.scrub(result)  # texts from the server, redacted where they are made
 
     # -- reading answers -------------------------------------------------------
     def _failed_transport(

@@ -68,49 +68,6 @@ STALE_AFTER = 300.0
 HEARTBEAT_EVERY = 5.0
 PAGE = 500
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id            INTEGER PRIMARY KEY,
-    created_at    TEXT NOT NULL,
-    updated_at    TEXT NOT NULL,
-    heartbeat     REAL NOT NULL,
-    finished_at   TEXT,
-    os_user       TEXT,
-    host          TEXT,
-    ssh_client    TEXT,
-    pid           INTEGER,
-    pid_start     TEXT,
-    campaign_id   TEXT NOT NULL,
-    campaign_name TEXT,
-    operation     TEXT NOT NULL,
-    route         TEXT NOT NULL,
-    state         TEXT NOT NULL,
-    concurrency   INTEGER NOT NULL,
-    total         INTEGER NOT NULL,
-    lines         INTEGER NOT NULL,
-    source        TEXT,
-    counts        TEXT
-);
-CREATE TABLE IF NOT EXISTS job_items (
-    job_id      INTEGER NOT NULL,
-    position    INTEGER NOT NULL,
-    line        INTEGER,
-    raw         TEXT,
-    msisdn      TEXT,
-    verdict     TEXT,
-    reason      TEXT,
-    status      TEXT NOT NULL,
-    outcome     TEXT,
-    state       TEXT,
-    route       TEXT,
-    http_status INTEGER,
-    reference   TEXT,
-    error       TEXT,
-    note        TEXT,
-    action_id   INTEGER,
-    PRIMARY KEY (job_id, position)
-) WITHOUT ROWID;
-"""
 
 
 class JobError(Exception):
@@ -246,12 +203,16 @@ def entry_rows(numbers: Iterable[Entry | str | EntryRow]) -> Iterator[EntryRow]:
 
 
 class JobStore:
-    """Jobs and their items, on the journal's connection (same file, same WAL)."""
+    """Jobs and their items, on the journal's connection (same file, same WAL).
+
+    The tables are the journal's (:mod:`mobitui.core.schema`); making a store runs
+    no SQL. Methods raise :class:`~mobitui.core.schema.JournalFault` when the file
+    cannot be used.
+    """
 
     def __init__(self, journal: Journal):
         self.journal = journal
         self.db: sqlite3.Connection = journal.db
-        self.db.executescript(_SCHEMA)
         self._host = journal.operator.host
 
     # -- creating and owning -------------------------------------------------

@@ -13,44 +13,25 @@ import json
 import os
 import socket
 import sqlite3
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from mobitui.core import paths
+T = TypeVar("T")
+
+from mobitui.core import paths, schema
 from mobitui.core.results import Result
 from mobitui.core.config import Campaign
+from mobitui.core.schema import SCHEMA_VERSION, JournalFault  # noqa: F401 - part of this module's API
 
 ATTEMPTED = "attempted"
-SCHEMA_VERSION = 1
 MAX_STORED_BODY = 256 * 1024
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS actions (
-    id            INTEGER PRIMARY KEY,
-    started_at    TEXT NOT NULL,
-    finished_at   TEXT,
-    os_user       TEXT,
-    host          TEXT,
-    ssh_client    TEXT,
-    campaign_id   TEXT NOT NULL,
-    campaign_name TEXT,
-    msisdn        TEXT NOT NULL,
-    operation     TEXT NOT NULL,
-    route         TEXT NOT NULL,
-    outcome       TEXT NOT NULL,
-    state         TEXT,
-    http_status   INTEGER,
-    reference     TEXT,
-    error         TEXT,
-    exchanges     TEXT,
-    job_id        INTEGER
-);
-CREATE INDEX IF NOT EXISTS actions_msisdn ON actions (msisdn, id);
-CREATE INDEX IF NOT EXISTS actions_job ON actions (job_id, id);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,23 +78,39 @@ def _answer(result: Result) -> tuple[Any, ...]:
 
 
 class Journal:
-    def __init__(self, path: Path | str, operator: Operator | None = None):
+    """The audit journal on one connection, for the thread that made it.
+
+    Opening makes the file private and brings its schema up to date
+    (:func:`mobitui.core.schema.connect`). Every method raises
+    :class:`JournalFault` when the file cannot be used (locked past
+    ``timeout`` seconds, full, read-only, corrupt, its directory missing).
+    """
+
+    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float = schema.BUSY_TIMEOUT,
+                 read_only: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.operator = operator or Operator.current()
-        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        try:
-            os.chmod(self.path, 0o600)
-        except OSError:
-            pass
+        self.read_only = read_only
+        self._db = schema.connect(self.path, timeout, read_only=read_only)
 
     def close(self) -> None:
         self._db.close()
+
+    # Below this much free space a write is expected to fail: a journal found full
+    # stays so until the disk has room again (a probe that writes nothing cannot tell).
+    MIN_FREE_BYTES = 256 * 1024
+
+    def check_writable(self) -> None:
+        """Raise JournalFault unless a write could go through now: takes the write lock
+        and gives it back (locked, read-only), and looks at the free space (full)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("ROLLBACK")
+        try:
+            st = os.statvfs(self.path.parent)
+        except (OSError, AttributeError):
+            return
+        if st.f_bavail * st.f_frsize < self.MIN_FREE_BYTES:
+            raise schema.fault("full", self.path)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -190,3 +187,68 @@ class Journal:
             d["outcome_text"] = d["outcome"]
         return d
 
+
+
+class JournalThread:
+    """The journal on a thread of its own, for a host whose event loop must never
+    wait on the disk or on another process's lock (the console).
+
+    Every call runs ``fn(journal, *args)`` on that thread, where the connection
+    was made (a connection is never shared across threads). The journal is
+    opened on first use and again after a fault, so a lock that is released, a
+    disk that is freed or a directory that is made are picked up by the next
+    call: no restart needed. A call that cannot reach the journal raises
+    :class:`JournalFault`; :attr:`fault` is the last one seen (None once a call
+    succeeds again).
+    """
+
+    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float = schema.BUSY_TIMEOUT):
+        self.path = Path(path)
+        self.operator = operator or Operator.current()
+        self.timeout = timeout
+        self.fault: JournalFault | None = None
+        self._journal: Journal | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="mobitui-journal")
+        self._closed = threading.Event()
+
+    def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            if self._journal is None:
+                self._journal = Journal(self.path, self.operator, self.timeout)
+            value = fn(self._journal, *args)
+        except JournalFault as exc:
+            self.fault = exc
+            if exc.kind != "locked" and self._journal is not None:  # reopened next time
+                self._journal.close()
+                self._journal = None
+            raise
+        self.fault = None
+        return value
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``fn(journal, *args)`` on the journal's thread; a Future of its value."""
+        if self._closed.is_set():
+            f: Future[T] = Future()
+            f.set_exception(schema.fault("io", self.path, detail="the journal was closed"))
+            return f
+        return self._pool.submit(self._run, fn, *args)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(journal, *args)`` on the journal's thread, awaited (raises JournalFault)."""
+        import asyncio
+
+        return await asyncio.wrap_future(self.submit(fn, *args))
+
+    def close(self) -> None:
+        """Close the connection on its thread and stop the thread (waits for calls queued)."""
+        if self._closed.is_set():
+            return
+
+        def shut() -> None:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+
+        self._pool.submit(shut)
+        self._closed.set()
+        self._pool.shutdown(wait=True)

@@ -1,15 +1,25 @@
-"""The request recorder: the one place every exchange is recorded.
+r"""The request recorder: the one place every exchange is recorded.
 
 It redacts before anything is stored or shown: the ``PASSWORD`` query
 parameter, the api_key path segment of ``/api/doi/<account_id>/<api_key>/``,
-credential headers, and every configured secret (in plain, percent-encoded and
-form-encoded spelling) anywhere in URL, headers or body. Everything downstream
+credential headers, and every configured secret anywhere in URL, headers or
+body: in plain, percent-encoded and form-encoded spelling, and also after
+every decoding step a reader might apply (JSON escapes such as ``\u0041`` or
+``\/``, percent-encoding, HTML entities, and these nested in each other), so
+that no view that decodes a body (the exchange view's JSON pretty-printing, a
+browser, a log viewer) can bring the key back. Texts derived from a body (a
+result's error, reference, state, the answer's fields) pass through
+:meth:`Recorder.scrub` where the client makes them. Everything downstream
 (request log, journal, exports, error texts) gets only what comes out of here.
+
+A key too short or too much like a number to be redacted safely (it would mask
+digits of MSISDNs, or be missed) is refused: :func:`unsafe_key`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html.entities
 import itertools
 import re
 import threading
@@ -24,6 +34,94 @@ MASK = "***"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 _PASSWORD_PARAM = re.compile(r"(?i)([?&;]password=)[^&#\s]*")
 _DOI_KEY = re.compile(r"(/api/doi/[^/?#\s]+/)[^/?#\s]+")
+
+MIN_KEY_LENGTH = 8
+_NUMBERISH = re.compile(r"[\d\s+().-]+")
+
+
+def unsafe_key(key: str) -> str | None:
+    """Why ``key`` cannot be redacted safely, or None when it can.
+
+    A key shorter than MIN_KEY_LENGTH characters occurs by chance in ordinary
+    text, and one made only of digits (and phone punctuation) occurs inside
+    MSISDNs: masking it would turn numbers into other numbers in the log, the
+    journal and exports, and leaving it unmasked would show the key.
+    """
+    key = key.strip()
+    if len(key) < MIN_KEY_LENGTH:
+        return (f"the key has {len(key)} characters; mobitui needs at least {MIN_KEY_LENGTH} to keep it out "
+                "of logs and the journal without masking other text")
+    if _NUMBERISH.fullmatch(key):
+        return ("the key is made of digits only, so it can occur inside phone numbers: masking it would "
+                "change MSISDNs in the log and the journal")
+    return None
+
+
+class UnsafeKey(ValueError):
+    """A key that cannot be redacted safely (see :func:`unsafe_key`)."""
+
+
+# One decoding step, and for every character it yields the span of the text it
+# came from. A reader may apply any of these; a key that only appears after one
+# of them (or after several, nested) is found in the decoded text and the span
+# it came from is masked in the original.
+_ENCODED = re.compile(
+    r"\\u(?P<u>[0-9a-fA-F]{4})"
+    r"|\\x(?P<x>[0-9a-fA-F]{2})"
+    r"|\\(?P<c>[\"\\/bfnrt'])"
+    r"|%(?P<p>[0-9a-fA-F]{2})"
+    r"|&#[xX](?P<hx>[0-9a-fA-F]{1,6});?"
+    r"|&#(?P<dec>[0-9]{1,7});?"
+    r"|&(?P<ent>[A-Za-z][A-Za-z0-9]{1,31};)"
+)
+_C_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_MAX_LAYERS = 4
+
+
+def _char(m: re.Match[str]) -> str | None:
+    try:
+        if m.group("u") is not None:
+            return chr(int(m.group("u"), 16))
+        if m.group("x") is not None:
+            return chr(int(m.group("x"), 16))
+        if m.group("c") is not None:
+            c = m.group("c")
+            return _C_ESCAPES.get(c, c)
+        if m.group("p") is not None:
+            return chr(int(m.group("p"), 16))
+        if m.group("hx") is not None:
+            return chr(int(m.group("hx"), 16))
+        if m.group("dec") is not None:
+            return chr(int(m.group("dec")))
+        return html.entities.html5.get(m.group("ent"))
+    except (ValueError, OverflowError):
+        return None
+
+
+def _decode_once(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]] | None:
+    """``text`` decoded one step, each character with its span in the original;
+    None when nothing in it is encoded."""
+    out: list[str] = []
+    out_spans: list[tuple[int, int]] = []
+    pos = 0
+    changed = False
+    for m in _ENCODED.finditer(text):
+        c = _char(m)
+        if c is None:
+            continue
+        for i in range(pos, m.start()):
+            out.append(text[i])
+            out_spans.append(spans[i])
+        out.append(c)
+        out_spans.append((spans[m.start()][0], spans[m.end() - 1][1]))
+        pos = m.end()
+        changed = True
+    if not changed:
+        return None
+    for i in range(pos, len(text)):
+        out.append(text[i])
+        out_spans.append(spans[i])
+    return "".join(out), out_spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +162,54 @@ class _Secrets:
         self.values: tuple[str, ...] = ()  # longest first
 
 
+def _encodes_a_secret(text: str, secrets: tuple[str, ...]) -> bool:
+    """Cheap first look (no spans): does any decoding step reveal a secret?"""
+    for _ in range(_MAX_LAYERS):
+        decoded = _ENCODED.sub(lambda m: _char(m) or m.group(0), text)
+        if decoded == text:
+            return False
+        text = decoded
+        if any(s in text for s in secrets):
+            return True
+    return False
+
+
+def _mask_encoded(text: str, secrets: tuple[str, ...]) -> str:
+    """Mask every span of ``text`` that decodes (in up to _MAX_LAYERS steps) to a secret."""
+    if not _encodes_a_secret(text, secrets):
+        return text
+    spans = [(i, i + 1) for i in range(len(text))]
+    layer = text
+    hits: list[tuple[int, int]] = []
+    for _ in range(_MAX_LAYERS):
+        decoded = _decode_once(layer, spans)
+        if decoded is None:
+            break
+        layer, spans = decoded
+        for s in secrets:
+            start = layer.find(s)
+            while start != -1:
+                end = start + len(s)
+                hits.append((spans[start][0], spans[end - 1][1]))
+                start = layer.find(s, end)
+    if not hits:
+        return text
+    hits.sort()
+    out, pos = [], 0
+    for a, b in hits:
+        if b <= pos:
+            continue
+        a = max(a, pos)
+        out.append(text[pos:a])
+        out.append(MASK)
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_MAYBE_ENCODED = re.compile(r"[\\%&]")
+
+
 class Recorder:
     def __init__(self, secrets: Iterable[str | None] = (), keep: int = 500):
         # A box shared with child recorders. Replaced whole, never changed in place:
@@ -91,25 +237,62 @@ class Recorder:
 
     # -- secrets -----------------------------------------------------------
     def add_secret(self, secret: str | None) -> None:
-        if not secret or len(secret) < 4:
+        """Redact ``secret`` from now on. Raises UnsafeKey for a key that cannot be
+        redacted safely (:func:`unsafe_key`): never half-redacted."""
+        if not secret:
             return
+        why = unsafe_key(secret)
+        if why:
+            raise UnsafeKey(why)
         spellings = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
         box = self._secrets
         with self._lock:
             box.values = tuple(sorted(set(box.values) | spellings, key=len, reverse=True))
 
-    def redact(self, text: str) -> str:
+    def redact(self, text: str, decoded: bool = True) -> str:
+        """``text`` with every secret masked, as written and (``decoded``) after any
+        decoding step."""
         if not text:
             return text
-        for s in self._secrets.values:
+        values = self._secrets.values
+        for s in values:
             if s in text:
                 text = text.replace(s, MASK)
+        if decoded and values and _MAYBE_ENCODED.search(text):
+            text = _mask_encoded(text, values)
         return text
+
+    def _redact_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {k: self._redact_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redact_value(v) for v in value]
+        return value
+
+    def scrub(self, result: Any) -> Any:
+        """A result as the client made it, with every text that came from a server
+        (error, reference, state, the answer's fields: a gateway code's detail, an
+        HTML title, an echoed request) redacted; the same object, returned. The one
+        place such texts pass before they become a record or a screen."""
+        if not self._secrets.values:
+            return result
+        for name in ("error", "reference", "state"):
+            value = getattr(result, name, None)
+            if isinstance(value, str):
+                setattr(result, name, self.redact(value))
+        answer = getattr(result, "answer", None)
+        if isinstance(answer, dict) and answer:
+            result.answer = self._redact_value(answer)
+        return result
 
     def redact_url(self, url: str) -> str:
         url = _PASSWORD_PARAM.sub(lambda m: m.group(1) + MASK, url)
         url = _DOI_KEY.sub(lambda m: m.group(1) + MASK, url)
-        return self.redact(url)
+        # A request URL is ours, its values encoded once by quote(): the spellings
+        # suffice, and the decoding pass (a few tens of µs) is kept for server text.
+        return self.redact(url, decoded=False)
 
     def redact_headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         out = []

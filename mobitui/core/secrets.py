@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from mobitui.core.recorder import unsafe_key
+
 ENV_KEY = "MOBITUI_API_KEY"
 SERVICE = "mobitui"
 TIMEOUT = 5.0
@@ -81,7 +83,7 @@ def _backend():  # type: ignore[no-untyped-def]
 
     kr = keyring.get_keyring()
     name = f"{type(kr).__module__}.{type(kr).__name__}"
-    if isinstance(kr, fail.Keyring):
+    if isinstance(kr, fail.Keyring) or name == "keyring.backends.null.Keyring":
         raise KeyringUnavailable(
             "No usable keyring backend on this machine (typical on a headless server "
             "over SSH). " + WAY_OUT
@@ -129,6 +131,10 @@ def lookup(account_id: str, timeout: float = TIMEOUT) -> KeyLookup:
     """Where the key comes from. Never raises: problems are in ``.problem``."""
     env = os.environ.get(ENV_KEY)
     if env:
+        why = unsafe_key(env)
+        if why:
+            return KeyLookup(None, "none", "not consulted ($MOBITUI_API_KEY is set)",
+                             f"$MOBITUI_API_KEY cannot be used: {why}.")
         return KeyLookup(env.strip(), "environment", "not consulted ($MOBITUI_API_KEY is set)")
     try:
         backend = _with_deadline(lambda: _backend()[1], "find a backend", timeout)
@@ -147,20 +153,40 @@ def lookup(account_id: str, timeout: float = TIMEOUT) -> KeyLookup:
             f"No API key stored for account {account_id}. Set one with `mobitui auth set` "
             "or export MOBITUI_API_KEY.",
         )
+    why = unsafe_key(key)
+    if why:
+        return KeyLookup(None, "none", backend, f"The stored API key cannot be used: {why}. "
+                         "Store the right one with `mobitui auth set`.")
     return KeyLookup(key, "keyring", backend)
 
 
 def store(account_id: str, key: str, timeout: float = TIMEOUT) -> str:
-    """Store the key; returns the backend's name. Raises KeyringUnavailable."""
+    """Store the key and read it back; returns the backend's name.
+
+    Raises ValueError (empty, or :func:`~mobitui.core.recorder.unsafe_key`: too
+    short or digits only, so it could not be kept out of logs safely) before
+    anything is stored, and KeyringUnavailable when no backend works or the
+    backend did not keep the key (a null backend accepts and forgets).
+    """
     key = key.strip()
     if not key:
         raise ValueError("the API key is empty")
-    _keyring_call(
-        lambda kr: kr.set_password(SERVICE, account_id, key),  # type: ignore[attr-defined]
-        "store the API key",
-        timeout,
-    )
-    return backend_name(timeout)
+    why = unsafe_key(key)
+    if why:
+        raise ValueError(f"{why}; nothing was stored (is this really the API key?)")
+
+    def set_and_read(kr: object) -> str | None:
+        kr.set_password(SERVICE, account_id, key)  # type: ignore[attr-defined]
+        return kr.get_password(SERVICE, account_id)  # type: ignore[attr-defined,no-any-return]
+
+    back = _keyring_call(set_and_read, "store the API key", timeout)
+    name = backend_name(timeout)
+    if back != key:
+        raise KeyringUnavailable(
+            f"The keyring backend {name} accepted the key but did not keep it (reading it back "
+            f"gave {'nothing' if not back else 'another value'}); nothing usable was stored. " + WAY_OUT
+        )
+    return name
 
 
 def delete(account_id: str, timeout: float = TIMEOUT) -> bool:

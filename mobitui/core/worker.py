@@ -162,7 +162,9 @@ class JobProcess:
             raise RuntimeError("a JobProcess runs one job")
         self._started = True
         self._recorder = recorder
-        self._redact = Recorder([api_key]).redact_url  # for what the child says on stderr
+        redactor = Recorder([api_key])
+        # For what the child says on stderr: any text, so the full redaction too.
+        self._redact = lambda text: redactor.redact(redactor.redact_url(text))
         spec = {
             "config": config.model_dump(mode="json"), "api_key": api_key, "journal": journal_path,
             "concurrency": concurrency, "create": create, "resume": resume,

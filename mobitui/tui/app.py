@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from mobitui.core.results import Result
 from mobitui.core.config import Campaign, ConfigError, ConfigMissing
+from mobitui.core.journal import Journal, JournalFault
 from mobitui.core.recorder import Exchange, Recorder
 from mobitui.core.secrets import KeyLookup
 from mobitui.runtime import Runtime
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from mobitui.core.bulk import OnEvent, Progress
-    from mobitui.core.jobs import EntryRow
+    from mobitui.core.jobs import EntryRow, JobInfo
     from mobitui.core.results import Operation
     from mobitui.core.runner import BulkRunner
     from mobitui.core.service import Service
@@ -58,6 +59,15 @@ def styles_dir() -> Path:
 
 
 LOG_MIN, LOG_MAX = 4, 40
+JOURNAL_RETRY = 5.0  # seconds between attempts to reach a journal that could not be used
+# The console's busy timeout, on the journal's own thread: short, so that a lookup
+# made while another process holds the lock is shown within this, unrecorded
+# (a bulk job's writes hold the lock for milliseconds).
+JOURNAL_BUSY_TIMEOUT = 2.0
+
+
+class CoreUnavailable(Exception):
+    """The core could not be started; the message says why."""
 
 
 class MobituiApp(App[str]):
@@ -101,6 +111,9 @@ class MobituiApp(App[str]):
         self.key: KeyLookup | None = None
         self._generation = 0
         self.target: tuple[Campaign, str] | None = None
+        self._core_failure: str | None = None
+        self._told_interrupted = False
+        self.journal_fault: JournalFault | None = None  # shown in #journal-banner while set
         self._startup_notice: str | None = None  # e.g. --campaign named no campaign
         self.key_notice: str | None = None  # the whole "no API key" problem, repeated in help
         if runtime is None:
@@ -180,6 +193,7 @@ class MobituiApp(App[str]):
         if self.read_only:
             yield Static("READ-ONLY  unsubscribing is switched off", id="readonly-banner")
         yield Static(id="notice")
+        yield Static(id="journal-banner")
         with Horizontal(id="main"):
             yield CampaignPane(self.config.campaigns, self.campaign, id="campaigns")
             with Vertical(id="work"):
@@ -193,6 +207,7 @@ class MobituiApp(App[str]):
 
     def on_mount(self) -> None:
         keep_esc_before_characters()
+        self._catch_signals()
         if self.runtime is None:
             self._show_problem()
             return
@@ -204,6 +219,7 @@ class MobituiApp(App[str]):
         except Exception:  # an unknown theme name must not stop the console
             self.notify(f"Unknown theme {cfg.ui.theme!r}; using the default.", severity="warning", markup=False)
         self._core_ready = asyncio.Event()
+        self.query_one("#journal-banner", Static).display = False
         self._select(self.campaign)
         self.query_one("#lookup", LookupBar).input.focus()
         if self._startup_notice:
@@ -220,37 +236,126 @@ class MobituiApp(App[str]):
         if report:
             self.call_after_refresh(self._report_first_frame, report)
 
+    def _catch_signals(self) -> None:
+        """SIGTERM and SIGHUP (a closed SSH session, `kill`) end the console the way
+        ctrl+q does: the terminal is given back (alternate screen left, mouse
+        reporting off) and one line says what happened."""
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self._stopped_by, sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not Unix, or not the main thread
+                pass
+
+    def _stopped_by(self, sig: int) -> None:
+        import signal
+
+        name = signal.Signals(sig).name
+        self.exit(
+            "signal",
+            return_code=128 + sig,
+            message=f"mobitui: stopped by {name}. Whatever was sent is in the journal; "
+            "an interrupted bulk job resumes with `mobitui resume JOB`.",
+        )
+
     def _report_first_frame(self, path: str) -> None:
         Path(path).write_text(f"{time.time():.6f}")
         self.exit("quit")
 
     @work(thread=True, exit_on_error=False, group="core", description="starting the core")
     def start_core(self) -> None:
+        """The HTTP stack and the demo simulator. The journal is not opened here: it
+        lives on a thread of its own (JournalThread), opened by its first call, so
+        a locked, full or read-only journal is a state shown and retried, not a
+        failed start."""
         assert self.runtime is not None
+        from mobitui.core.journal import JournalThread
         from mobitui.core.service import Service
 
-        cfg = self.config
-        self.runtime.ensure_started()
-        recorder = Recorder(keep=cfg.ui.log_limit)
-        recorder.subscribe(self._on_exchange)
-        service = Service.open(
-            cfg, None, self.runtime.open_journal(), recorder=recorder, demo=self.runtime.demo,
-            transport=self._transport,
-        )
+        try:
+            cfg = self.config
+            self.runtime.ensure_started()
+            recorder = Recorder(keep=cfg.ui.log_limit)
+            recorder.subscribe(self._on_exchange)
+            service = Service.open(
+                cfg, None, JournalThread(self.runtime.journal_path, timeout=JOURNAL_BUSY_TIMEOUT), recorder=recorder,
+                demo=self.runtime.demo, transport=self._transport,
+            )
+        except Exception as exc:  # every lookup waiting for the core is told, none spins for ever
+            self.call_from_thread(self._core_failed, f"{type(exc).__name__}: {exc}")
+            return
         self.call_from_thread(self._core_started, service)
+
+    def _core_failed(self, why: str) -> None:
+        self._core_failure = why
+        self._core_ready.set()
+        self.notify(f"The console could not start its core: {why}. Restart mobitui; nothing was sent.",
+                    severity="error", markup=False, timeout=30)
 
     def _core_started(self, service: Service) -> None:
         self.service = service
         if self.key is not None and self.key.key:
             service.client.set_api_key(self.key.key)
         self._core_ready.set()
-        self._tell_about_interrupted_jobs(service)
+        self.check_journal()
 
     async def core(self) -> Service:
-        """The service, once started (a lookup typed in the first instant waits for it)."""
+        """The service, once started (a lookup typed in the first instant waits for it).
+        Raises CoreUnavailable when it could not be started."""
         await self._core_ready.wait()
-        assert self.service is not None
+        if self.service is None:
+            raise CoreUnavailable(self._core_failure or "the core is not running")
         return self.service
+
+    # -- the journal's state -------------------------------------------------------
+    @work(exclusive=True, group="journal", exit_on_error=False, description="opening the journal")
+    async def check_journal(self) -> None:
+        """Reach the journal (on its thread); while it cannot be used, say so and try
+        again every JOURNAL_RETRY seconds."""
+        from mobitui.core.jobs import JobStore
+
+        service = self.service
+        if service is None:
+            return
+        def probe(j: Journal) -> list[JobInfo]:
+            j.check_writable()  # reads may work while writes cannot (a held lock, a full disk)
+            return JobStore(j).interrupted_jobs()
+
+        try:
+            jobs = await service.in_journal(probe)
+        except JournalFault as exc:
+            self.show_journal_state(exc)
+            return
+        self.show_journal_state(None)
+        if not self._told_interrupted:  # once, when the journal is first reached
+            self._told_interrupted = True
+            self._tell_about_interrupted_jobs(jobs)
+
+    def show_journal_state(self, fault: JournalFault | None) -> None:
+        """The journal banner: shown while the journal cannot be written, with the cause
+        and the way out; a retry is scheduled. Hidden once a write succeeds."""
+        was = self.journal_fault
+        self.journal_fault = fault
+        banners = list(self.query("#journal-banner").results(Static))
+        if fault is None:
+            for b in banners:
+                b.display = False
+            if was is not None:
+                self.notify(f"The journal {was.path} can be written again.", markup=False)
+            return
+        text = plain(
+            f"JOURNAL UNAVAILABLE  {fault}. Status checks still work but are not recorded; "
+            f"unsubscribing is refused until the journal can be written (retrying every {JOURNAL_RETRY:g} s).",
+            1000,
+        )
+        for b in banners:
+            b.update(text)
+            b.display = True
+        if was is None or was.kind != fault.kind:
+            self.notify(str(fault), severity="error", markup=False, timeout=20)
+        self.set_timer(JOURNAL_RETRY, self.check_journal)
 
     def _show_problem(self) -> None:
         exc = self.problem
@@ -381,8 +486,17 @@ class MobituiApp(App[str]):
     async def run_status(self, campaign: Campaign, msisdn: str, generation: int, refresh: bool) -> None:
         panel = self.query_one("#status", StatusPanel)
         panel.show_loading(campaign, msisdn, refresh, self.config.network)
-        service = await self.core()
-        result = await service.status(campaign, msisdn)
+        try:
+            service = await self.core()
+            result = await service.status(campaign, msisdn)
+        except Exception as exc:  # the panel never stays "checking" for good
+            if generation == self._generation:
+                panel.show_failure(f"{type(exc).__name__}: {exc}" if not isinstance(exc, CoreUnavailable) else str(exc))
+            raise
+        finally:
+            if generation == self._generation:
+                panel.busy = False  # cancelled or failed: live refresh carries on
+        self._after_journal_write(service)
         if generation != self._generation:
             return  # a newer lookup has started: this answer is stale
         panel.show(campaign, result)
@@ -424,6 +538,15 @@ class MobituiApp(App[str]):
             table.put(await service.status(c, msisdn))
 
         await asyncio.gather(*(one(c) for c in self.config.campaigns))
+        self._after_journal_write(service)
+
+    def _after_journal_write(self, service: Service) -> None:
+        """Show (or clear) the journal banner after calls that wrote to the journal."""
+        fault = service.journal_fault
+        if fault is not None:
+            self.show_journal_state(fault)
+        elif self.journal_fault is not None:
+            self.check_journal()
 
     # -- unsubscribe ---------------------------------------------------------------
     MAIN_SCREEN_ACTIONS = frozenset(
@@ -443,7 +566,16 @@ class MobituiApp(App[str]):
         if self.read_only:
             return
         if self.service is None:
-            self.notify("Still starting up; try again in a moment.", markup=False)
+            if self._core_failure:
+                self.notify(f"The core could not start: {self._core_failure}", severity="error", markup=False)
+            else:
+                self.notify("Still starting up; try again in a moment.", markup=False)
+            return
+        if self.journal_fault is not None:
+            self.notify(
+                f"Not sent: an unsubscribe is written to the journal before it is sent, and {self.journal_fault}",
+                severity="error", markup=False, timeout=20,
+            )
             return
         msisdn = self._number()
         if msisdn is None:
@@ -462,10 +594,25 @@ class MobituiApp(App[str]):
     @work(group="unsubscribe", exit_on_error=False, description="unsubscribe")
     async def run_unsubscribe(self, campaign: Campaign, msisdn: str) -> None:
         service = await self.core()
-        result = await service.unsubscribe(campaign, msisdn)
+        try:
+            result = await service.unsubscribe(campaign, msisdn)
+        except JournalFault as exc:
+            self.notify(
+                f"Nothing was sent to {msisdn}: its attempt could not be written to the journal first. {exc}",
+                severity="error", markup=False, timeout=30,
+            )
+            self.show_journal_state(exc)
+            return
         self.query_one("#switcher", ContentSwitcher).current = "status"
         self.query_one("#status", StatusPanel).show_action(result)
         self._notify_result(result)
+        if service.journal_fault is not None:
+            self.notify(
+                f"The unsubscribe of {msisdn} was sent and ended '{result.outcome.value}', but that could "
+                f"not be written to the journal: its row stays 'attempted, outcome unknown'. {service.journal_fault}",
+                severity="error", markup=False, timeout=30,
+            )
+            self.show_journal_state(service.journal_fault)
         self.target = (campaign, msisdn)
         self._check(refresh=True)
 
@@ -544,10 +691,7 @@ class MobituiApp(App[str]):
             transport=self._transport,
         )
 
-    def _tell_about_interrupted_jobs(self, service: Service) -> None:
-        from mobitui.core.jobs import JobStore
-
-        jobs = JobStore(service.journal).interrupted_jobs()
+    def _tell_about_interrupted_jobs(self, jobs: list[JobInfo]) -> None:
         if jobs:
             ids = ", ".join(str(j.id) for j in jobs[:5])
             self.notify(
@@ -636,6 +780,9 @@ class MobituiApp(App[str]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             err = event.worker.error
+            if isinstance(err, (JournalFault, CoreUnavailable)):
+                self.notify(plain(str(err), 1000).plain, severity="error", markup=False, timeout=20)
+                return
             self.notify(
                 f"{event.worker.description or 'A task'} failed unexpectedly: {type(err).__name__}. "
                 "Nothing else was affected; the journal has what was sent.",

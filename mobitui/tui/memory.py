@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mobitui.core import paths
+from mobitui.core import paths, private
 
 RECENT = 30
 
@@ -43,9 +42,7 @@ class Memory:
 
     def save(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"last_campaign": self.last_campaign, "recent": self.recent}))
-            os.replace(tmp, self.path)
+            private.make_dir(self.path.parent)  # recent MSISDNs: personal data, 0700/0600
+            private.write_text(self.path, json.dumps({"last_campaign": self.last_campaign, "recent": self.recent}))
         except OSError:
             pass  # losing the recall list is not worth interrupting an operator

@@ -82,12 +82,23 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+def steady_cursor(pilot) -> None:  # type: ignore[no-untyped-def]
+    """A blinking cursor is drawn or not depending on how long the scenario took:
+    the pictures must not depend on timing (a loaded machine, the journal's thread)."""
+    from textual.widgets import Input
+
+    for widget in pilot.app.query(Input):
+        widget.cursor_blink = False
+
+
 async def main_with_answer(pilot) -> None:  # type: ignore[no-untyped-def]
+    steady_cursor(pilot)
     await pilot.press(*"0700-000-106", "enter")
     await settle(pilot)
 
 
 async def confirm_dialog(pilot) -> None:  # type: ignore[no-untyped-def]
+    steady_cursor(pilot)
     await pilot.press(*"254700000101", "enter")
     await settle(pilot)
     await pilot.press("ctrl+o")
@@ -95,6 +106,7 @@ async def confirm_dialog(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 async def log_detail(pilot) -> None:  # type: ignore[no-untyped-def]
+    steady_cursor(pilot)
     await pilot.press(*"254700000101", "enter")
     await settle(pilot)
     await pilot.press("f6", "enter")
@@ -102,16 +114,19 @@ async def log_detail(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 async def error_answer(pilot) -> None:  # type: ignore[no-untyped-def]
+    steady_cursor(pilot)
     await pilot.press(*"254799999008", "enter")
     await settle(pilot)
 
 
 async def every_campaign(pilot) -> None:  # type: ignore[no-untyped-def]
+    steady_cursor(pilot)
     await pilot.press(*"254700000101", "ctrl+g")
     await settle(pilot)
 
 
 async def help_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+    steady_cursor(pilot)
     await pilot.press("f1")
     await settle(pilot)
 

@@ -539,7 +539,7 @@ class BulkScreen(Screen[None]):
     def _write_export(self, path: str, rows: list[dict[str, object]]) -> None:
         from mobitui.core import export
 
-        try:
+        try:  # what the screen shows: no journal read needed
             n = export.export_rows(rows, Path(path).expanduser())
         except (OSError, ValueError) as exc:
             self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", markup=False)
@@ -557,8 +557,13 @@ class BulkScreen(Screen[None]):
     async def find_interrupted(self) -> None:
         from mobitui.core.jobs import JobStore
 
+        from mobitui.core.journal import JournalFault
+
         service = await self.core()
-        jobs = JobStore(service.journal).interrupted_jobs()
+        try:
+            jobs = await service.in_journal(lambda j: JobStore(j).interrupted_jobs())
+        except JournalFault:
+            return  # the console's journal banner already says why
         self.interrupted = [j.id for j in jobs if j.campaign_id == self.campaign.campaign_id]
         self._interrupted_info = {j.id: j for j in jobs}
         self.refresh_bindings()

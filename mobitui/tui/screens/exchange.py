@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from mobitui.core import paths
+from mobitui.core import paths, private
 from mobitui.core.recorder import Exchange
 from mobitui.core.text import inert
 from mobitui.tui.safe import block
@@ -97,8 +97,8 @@ class ExchangeDetail(ModalScreen[None]):
         stamp = datetime.fromtimestamp(self.exchange.started).strftime("%Y%m%d-%H%M%S")
         path = folder / f"exchange-{stamp}-{self.exchange.id}.txt"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(as_text(self.exchange), encoding="utf-8")
+            private.make_dir(folder)  # an exchange holds an MSISDN: 0700/0600, whatever the umask
+            private.write_text(path, as_text(self.exchange))
         except OSError as exc:
             self.app.call_from_thread(self.notify, f"Could not save: {exc.strerror}", severity="error", markup=False)
             return

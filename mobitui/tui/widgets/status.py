@@ -148,6 +148,17 @@ class StatusPanel(VerticalScroll):
         action.update(t)
         action.display = True
 
+    def show_failure(self, why: str) -> None:
+        """A check that ended without an answer: never left on "checking" for good."""
+        self.busy = False
+        if self.result is None:
+            self._big("check failed", "-error")
+        err = self.query_one("#status-error", Static)
+        err.update(Text.assemble(("check failed: ", "bold red"), plain(why, 600)))
+        err.display = True
+        age = "" if self.result is None else f"; the state above was checked {max(0, int(self.clock() - self.result.checked_at))} s ago"
+        self.query_one("#status-age", Static).update(Text(f"the last check failed{age}", "dim italic"))
+
     def tick(self) -> None:
         """Refresh the "checked N s ago" line and the change marker."""
         if self.result is None or self.busy:
@@ -159,5 +170,8 @@ class StatusPanel(VerticalScroll):
             t.append("   ")
             t.append(f" CHANGED {old} → {new} ", "bold reverse yellow")
             t.append(f" {int(self.clock() - when)} s ago", "yellow")
-        self.query_one("#status-age", Static).update(t)
+        age_line = next(self.query("#status-age").results(Static), None)
+        if age_line is None:  # shutting down: the panel's children are already gone
+            return
+        age_line.update(t)
         self.set_class(self.change is not None, "-changed")

@@ -1,0 +1,74 @@
+"""Files and directories only their owner can read: 0700 directories, 0600 files.
+
+Whatever the umask: modes are set with ``os.open``'s mode *and* ``fchmod`` (the
+umask only ever removes bits), so a file is never readable by others, not even
+for the instant between its creation and a later ``chmod``. The journal, its
+WAL and SHM, exports, saved exchanges and the console's recent numbers all hold
+MSISDNs, which are personal data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def make_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) 0700; an existing directory of ours is
+    brought to 0700 as well. Raises OSError."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, DIR_MODE)
+        except FileExistsError:
+            pass
+    if (os.stat(path).st_mode & 0o777) != DIR_MODE and os.stat(path).st_uid == os.geteuid():
+        os.chmod(path, DIR_MODE)
+
+
+def touch(path: Path) -> None:
+    """Create ``path`` empty and 0600 if it does not exist; make an existing one 0600.
+    Raises OSError."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    try:
+        if os.fstat(fd).st_mode & 0o777 != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+
+
+def open_new(path: Path) -> int:
+    """A file descriptor to write ``path`` from scratch, 0600 (truncated if it exists).
+    Raises OSError."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``path`` whole, 0600, through a temporary file and a rename (a reader
+    never sees half a file). Raises OSError."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with os.fdopen(open_new(tmp), "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
