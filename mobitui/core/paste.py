@@ -247,8 +247,8 @@ def read(source: str | bytes, country: str | None = None, column: str | None = N
                 seen[parsed.msisdn] = no
         out.append(Entry(no, raw, parsed, dup, other))
 
-    undecodable = (f"the line is not valid {encoding}" if encoding != "text"
-                   else "the line has bytes that are not text") + f" (shown as {REPLACEMENT}); it was not read"
+    undecodable = (f"not valid {encoding}" if encoding != "text" else "bytes that are not text") + (
+        f" (shown as {REPLACEMENT}): line not read")
     for i, line in enumerate(lines):
         no = i + 1
         if header is not None and no == header[0] or not line.strip():

@@ -42,6 +42,9 @@ from mobitui.tui.widgets.status import StatusPanel
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from rich.console import RenderableType
+    from textual.driver import Driver
+
     from mobitui.core.bulk import OnEvent, Progress
     from mobitui.core.jobs import EntryRow
     from mobitui.core.results import Operation
@@ -106,6 +109,26 @@ class MobituiApp(App[str]):
         self.read_only = read_only or cfg.ui.read_only
         self.memory = Memory.load(runtime.demo)
         self.campaign = self._initial_campaign(campaign)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform; on Linux and macOS one whose input thread
+        survives bytes that are not UTF-8 (see :mod:`mobitui.tui.driver`)."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        driver = super().get_driver_class()
+        if driver is LinuxDriver:
+            from mobitui.tui.driver import TerminalDriver
+
+            return TerminalDriver
+        return driver
+
+    def panic(self, *renderables: RenderableType) -> None:
+        """Exit after an unexpected failure (Textual's input thread dying, say) with
+        return code 1: Textual's own panic leaves it at 0, which a script or a
+        supervisor would read as a clean exit."""
+        if not self.return_code:
+            self.exit(return_code=1)
+        super().panic(*renderables)
 
     # -- set-up ----------------------------------------------------------------
     def _initial_campaign(self, wanted: str | None) -> Campaign:
