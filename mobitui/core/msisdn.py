@@ -311,4 +311,8 @@ def _normalise(raw: str, text: str, country: str | None) -> Parsed:
         return Parsed(raw, msisdn, Verdict.WARNING, "; ".join(notes))
     if typed is not None and msisdn != typed:
         notes.append("removed the national prefix after the country code")
+        if not re.search(r"\(\d\)", text):
+            # Not written as "+44 (0)20 …": a digit typed was dropped, on phonenumbers'
+            # word that the number is valid only without it. Said as a warning.
+            return Parsed(raw, msisdn, Verdict.WARNING, "; ".join(notes))
     return Parsed(raw, msisdn, Verdict.OK, "; ".join(notes))

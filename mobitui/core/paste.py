@@ -156,28 +156,46 @@ def _label(cell: str) -> bool:
 
 
 def _sniff(lines: list[str]) -> str | None:
-    """The delimiter of quoted CSV/TSV data (csv.Sniffer on a sample), or None when
-    no line quotes a field: then , ; and tabs all separate, as a spreadsheet pastes."""
+    """The delimiter of CSV/TSV data: the candidate (tab , ; |) by which the csv
+    module splits the most sample lines into the same number (two or more) of
+    fields, provided that is over half of them; None for a single column or a
+    paste that mixes separators: then , ; and tabs all separate, as a
+    spreadsheet pastes.
+
+    Not csv.Sniffer: on quoted cells that hold another separator (x;" quoted) it
+    chose that separator, and then no line of the file read right.
+    """
     sample = [line for line in lines[:200] if line.strip()]
-    if not any('"' in line for line in sample):
-        return "|" if sample and all("|" in line for line in sample) else None
-    try:
-        return csv.Sniffer().sniff("\n".join(sample), delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        counts = {d: sum(d in line for line in sample) for d in DELIMITERS}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
+    if not any(d in line for line in sample for d in DELIMITERS):
+        return None
+    best, best_score = None, (0, 0)
+    for d in "\t,;|":
+        if not any(d in line for line in sample):
+            continue
+        widths: dict[int, int] = {}
+        stray_quotes = 0  # a quote left inside a field: this delimiter misreads the quoting
+        for line in sample:
+            try:
+                row = next(csv.reader([line], delimiter=d, quotechar='"', skipinitialspace=True), [])
+            except csv.Error:
+                row = []
+            widths[len(row)] = widths.get(len(row), 0) + 1
+            stray_quotes += sum('"' in cell for cell in row)
+        score = (max((count for n, count in widths.items() if n >= 2), default=0), -stray_quotes)
+        if score > best_score:
+            best, best_score = d, score
+    return best if best_score[0] * 2 > len(sample) else None
 
 
 def _cells(line: str, delimiter: str | None) -> list[str]:
-    if delimiter is not None and '"' in line:
-        try:
-            return next(csv.reader([line], delimiter=delimiter, quotechar='"', skipinitialspace=True), [])
-        except csv.Error:
-            pass
-    if delimiter == "|":
-        return re.split(r"[,;\t|]", line)
-    return SEPARATORS.split(line)
+    if delimiter is None:
+        return SEPARATORS.split(line)
+    if '"' not in line:
+        return line.split(delimiter)
+    try:
+        return next(csv.reader([line], delimiter=delimiter, quotechar='"', skipinitialspace=True), [])
+    except csv.Error:
+        return line.split(delimiter)
 
 
 def _column_index(spec: str, header: list[str] | None) -> tuple[int, str | None]:
@@ -269,6 +287,11 @@ def read(source: str | bytes, country: str | None = None, column: str | None = N
             continue
         filled = [c for c in cells if c]
         numbers = [c for c in filled if _phoneish(c)]
+        if not numbers and delimiter is not None and '"' not in line:
+            # The sniffed delimiter may not be this line's (a sample of one line is
+            # ambiguous): read it as a paste, where , ; and tabs all separate.
+            filled = [c.strip() for c in SEPARATORS.split(line) if c.strip()]
+            numbers = [c for c in filled if _phoneish(c)]
         if not numbers:
             if len(filled) == 1:
                 add(no, filled[0], normalise(filled[0], country), ())
