@@ -82,7 +82,7 @@ def _code_points(chars: list[str]) -> str:
 def _strip_formatting(raw: str) -> tuple[str, list[str]]:
     """Remove what is provably formatting around and inside a number; the notes say what."""
     notes: list[str] = []
-    invisible = [ch for ch in raw if is_formatting(ch)]
+    invisible = [] if raw.isascii() else [ch for ch in raw if is_formatting(ch)]
     text = raw
     if invisible:
         text = "".join(ch for ch in raw if not is_formatting(ch))

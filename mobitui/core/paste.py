@@ -33,6 +33,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SCIENTIFIC_LIKE = re.compile(r"^\W*\d[\d.,]*[eE]\+?\d+\W*$")
 _TEL_LIKE = re.compile(r"^\W*tel:", re.IGNORECASE)
 _WORDS = re.compile(r"[^\W\d_]+|\d+")
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
 
 # A header cell that names the phone-number column (its words, lowercased).
 PHONE_WORDS = frozenset({
@@ -132,9 +134,9 @@ def decode(data: bytes) -> tuple[str, str]:
 def _phoneish(cell: str) -> bool:
     """A cell that is meant as a phone number: digits, and no letters but a tel:
     scheme or a spreadsheet's exponent."""
-    if not any(ch.isdigit() for ch in cell):
+    if not _DIGIT.search(cell):
         return False
-    if not any(ch.isalpha() for ch in cell):
+    if not _LETTER.search(cell):
         return True
     return bool(_SCIENTIFIC_LIKE.match(cell) or _TEL_LIKE.match(cell))
 
