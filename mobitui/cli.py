@@ -13,7 +13,6 @@ import asyncio
 import getpass
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -154,7 +153,6 @@ def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> str | bytes:
     return given + "\n" + (decode(data)[0] if isinstance(data, bytes) else data)
 
 
-_PLAIN_FORM = re.compile(r"[+0-9 \-.()/]+")
 _SHOWN_OTHER = 5
 
 
@@ -184,7 +182,7 @@ def _report_input(table, source: str) -> None:  # type: ignore[no-untyped-def]
             _err(f"input line {e.line}: {e.msisdn} duplicate of line {e.duplicate_of}: sent once")
         elif e.parsed.verdict.value == "warning":
             _err(f"input line {e.line}: {e.parsed.msisdn}: {e.reason}")
-        elif e.reason and not _PLAIN_FORM.fullmatch(e.raw):
+        elif e.unusual_form:
             _err(f"input line {e.line}: {inert(e.raw, 80)!r} read as {e.msisdn}: {e.reason}")
 
 

@@ -34,6 +34,7 @@ _SCIENTIFIC_LIKE = re.compile(r"^\W*\d[\d.,]*[eE]\+?\d+\W*$")
 _TEL_LIKE = re.compile(r"^\W*tel:", re.IGNORECASE)
 _WORDS = re.compile(r"[^\W\d_]+|\d+")
 _DIGIT = re.compile(r"\d")
+_PLAIN_FORM = re.compile(r"[+0-9 \-.()/]+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 # A header cell that names the phone-number column (its words, lowercased).
@@ -75,6 +76,12 @@ class Entry:
         if self.duplicate_of is not None:
             return f"duplicate of line {self.duplicate_of}"
         return self.parsed.reason
+
+    @property
+    def unusual_form(self) -> bool:
+        """Accepted from more than digits, spaces, + - . ( ) /: invisible characters,
+        quotes, a tel: scheme, other scripts' digits. What was changed is worth showing."""
+        return bool(self.parsed.usable and self.parsed.reason and not _PLAIN_FORM.fullmatch(self.raw))
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,7 +216,7 @@ class BulkScreen(Screen[None]):
             "msisdn": Text(e.msisdn or ""),
             "state": state,
             "outcome": outcome,
-            "verdict": plain(e.reason if e.verdict != "ok" else "ok", 28, verdict_style),
+            "verdict": plain(e.reason if e.verdict != "ok" or e.unusual_form else "ok", 28, verdict_style),
             "as pasted": plain(e.raw, 30),
             "error": error,
         }
