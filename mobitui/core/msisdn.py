@@ -198,7 +198,7 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
         return Parsed(raw, None, Verdict.INVALID, "empty")
     if len(text) > MAX_INPUT:
         return Parsed(raw, None, Verdict.INVALID, f"longer than {MAX_INPUT} characters")
-    spreadsheet = _spreadsheet(raw, text, country)
+    spreadsheet = _spreadsheet(raw, text)
     if spreadsheet is not None:
         if isinstance(spreadsheet, Parsed):
             return spreadsheet
@@ -216,7 +216,7 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
     return parsed
 
 
-def _spreadsheet(raw: str, text: str, country: str | None) -> Parsed | tuple[str, str] | None:
+def _spreadsheet(raw: str, text: str) -> Parsed | tuple[str, str] | None:
     """A spreadsheet's rendering of a number: (the digits, a note) when it reverses
     exactly, a rejection when digits may have been lost or added, None otherwise."""
     m = _DECIMAL.match(text)
