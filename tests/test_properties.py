@@ -210,8 +210,8 @@ def test_a_float_looking_number_is_never_sent_with_a_digit_more_or_less(digits, 
         assert p.msisdn is None or p.msisdn == plain, (raw, p)
         if p.msisdn is not None:
             assert p.verdict is Verdict.WARNING and "spreadsheet" in p.reason
-    if k < len(digits) or digits[-1] == "0" and k == len(digits) - 1:
-        assert normalise(mantissa + exponent).msisdn is None or k == len(digits)
+    if k < len(digits):  # the mantissa does not show every digit: some were lost
+        assert normalise(mantissa + exponent).msisdn is None
 
 
 NAME = st.text(alphabet="abcdfghijk ,;\"'-23", min_size=1, max_size=12).map(lambda s: "x" + s)
