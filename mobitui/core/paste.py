@@ -4,8 +4,8 @@ Numbers come one per line, separated by ``,`` ``;`` or tabs (a spreadsheet
 row), or as a CSV/TSV export with quoted fields, a header row and other
 columns (a name, a ticket id). :func:`decode` finds the encoding of a file
 (UTF-8 with or without BOM, UTF-16 with BOM); :func:`read` splits the lines
-with the standard library's csv module (its Sniffer finds the delimiter of
-quoted data), recognises a header row and skips it, takes the field that is a
+with the standard library's csv module (the delimiter is the one that splits
+a sample of lines consistently), recognises a header row and skips it, takes the field that is a
 phone number (or the one ``column`` names) and keeps the others as ``other``
 fields, never as invalid numbers. Each number gets a verdict: ok, warning,
 invalid (with the reason) or a duplicate of an earlier line. A line with
