@@ -60,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="one JSON object per line per MSISDN")
         p.add_argument("--concurrency", type=int, metavar="N",
                        help="requests in flight at once (default: bulk.concurrency)")
-        p.add_argument("--file", metavar="PATH|-", help="read numbers from a file, or - for stdin")
+        p.add_argument("--file", metavar="PATH|-", help="read numbers from a file, or - for stdin: one per "
+                       "line, or a CSV/TSV export (UTF-8 or UTF-16; a header row is skipped)")
+        p.add_argument("--column", metavar="NAME|N", help="the column holding the numbers, by its header "
+                       "name or 1-based position (default: the field that is a phone number)")
         if name == "unsubscribe":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--export", metavar="PATH", help="also write the results to PATH (.csv or .jsonl)")
@@ -135,20 +138,63 @@ def _refuse_if_read_only(args: argparse.Namespace, rt, what: str) -> None:  # ty
         raise UsageError(refusal(what))
 
 
-def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> list[str]:
-    lines = list(args.msisdns)
+def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> str | bytes:
+    """The numbers given: command-line arguments one per line, then the file's bytes
+    (decoded by :func:`mobitui.core.paste.decode`, which finds the encoding)."""
+    from mobitui.core.paste import decode
+
+    data: bytes | str | None = None
     if args.file:
         if args.file == "-":
-            lines.extend(stdin.read().splitlines())
+            buffer = getattr(stdin, "buffer", None)
+            data = buffer.read() if buffer is not None else stdin.read()
         else:
             try:
-                with open(args.file, encoding="utf-8", errors="replace") as fh:
-                    lines.extend(fh.read().splitlines())
+                with open(args.file, "rb") as fh:
+                    data = fh.read()
             except OSError as exc:
                 raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
-    if not lines:
+    if not args.msisdns and not data:
         raise UsageError("no numbers given: pass MSISDNs or --file PATH|-")
-    return lines
+    if not args.msisdns:
+        return data  # type: ignore[return-value]
+    given = "\n".join(args.msisdns)
+    if not data:
+        return given
+    return given + "\n" + (decode(data)[0] if isinstance(data, bytes) else data)
+
+
+_SHOWN_OTHER = 5
+
+
+def _report_input(table, source: str) -> None:  # type: ignore[no-untyped-def]
+    """Say on stderr how the input was read: its encoding, the header row skipped,
+    the column taken, fields that are not numbers, numbers rejected (with the reason),
+    numbers read from an unusual form, and duplicates dropped (sent once)."""
+    from mobitui.core.text import inert
+
+    if table.encoding not in ("UTF-8", "text"):
+        _err(f"input: read {source} as {table.encoding}")
+    if table.header is not None:
+        line, cells = table.header
+        _err(f"input line {line}: header row skipped: {inert(', '.join(cells), 120)}")
+    if table.column is not None:
+        name = f" ({inert(table.column_name, 40)})" if table.column_name else ""
+        _err(f"input: numbers taken from column {table.column + 1}{name}")
+    with_other = table.lines_with_other_fields
+    for e in with_other[:_SHOWN_OTHER]:
+        _err(f"input line {e.line}: not numbers, not sent: {', '.join(repr(inert(o, 60)) for o in e.other)}")
+    if len(with_other) > _SHOWN_OTHER:
+        _err(f"input: {len(with_other) - _SHOWN_OTHER} more line(s) with fields that are not numbers")
+    for e in table.entries:
+        if not e.parsed.usable:
+            _err(f"input line {e.line}: {inert(e.raw, 80)!r} rejected: {e.reason}")
+        elif e.duplicate_of is not None:
+            _err(f"input line {e.line}: {e.msisdn} duplicate of line {e.duplicate_of}: sent once")
+        elif e.parsed.verdict.value == "warning":
+            _err(f"input line {e.line}: {e.parsed.msisdn}: {e.reason}")
+        elif e.unusual_form:
+            _err(f"input line {e.line}: {inert(e.raw, 80)!r} read as {e.msisdn}: {e.reason}")
 
 
 def _command(args: argparse.Namespace, rest: str) -> str:
@@ -428,7 +474,6 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from mobitui.core.client import Operation, unsubscribe_effect
     from mobitui.core.jobs import JobStore
     from mobitui.core.service import Service
-    from mobitui.core.text import inert
 
     operation = Operation(args.command)
     lines = _read_inputs(args, stdin)
@@ -445,13 +490,14 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             campaign = rt.config.campaign(args.campaign)
         except KeyError as exc:
             raise UsageError(str(exc.args[0])) from None
-        entries = paste.parse(lines, campaign.country)
+        source = "stdin" if args.file == "-" else (args.file or "command line")
+        try:
+            table = paste.read(lines, campaign.country, args.column)
+        except paste.ColumnError as exc:
+            raise UsageError(f"--column {args.column}: {exc}") from None
+        entries = table.entries
         bad = [e for e in entries if not e.parsed.usable]
-        for e in bad:
-            _err(f"input line {e.line}: {inert(e.raw, 80)!r} rejected: {e.reason}")
-        for e in entries:
-            if e.parsed.usable and e.parsed.verdict.value == "warning":
-                _err(f"input line {e.line}: {e.parsed.msisdn}: {e.reason}")
+        _report_input(table, source)
         todo = sum(1 for e in entries if e.usable)
         if not todo:
             return EXIT_FAILED if bad else EXIT_OK
@@ -471,7 +517,6 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         try:
             store = JobStore(journal)
             _note_interrupted(store, args)
-            source = "stdin" if args.file == "-" else (args.file or "command line")
             job, state = _run_job(
                 lambda: Service.open(rt.config, key.key, journal, demo=rt.demo, concurrency=concurrency),
                 lambda service, on_event: BulkJob.create(

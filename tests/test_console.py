@@ -365,3 +365,29 @@ async def test_a_distinctive_key_reaches_no_screen_and_no_file(sim_config, simul
         assert s not in blob
         for p in files:
             assert s.encode() not in p.read_bytes(), p
+
+
+def test_terminal_driver_replaces_bytes_that_are_not_utf8_and_still_fits_textual():
+    """The console's driver owns one thing, the input thread's decoder; the pinned
+    Textual must still build that decoder from the name the driver replaces."""
+    import inspect
+    import sys
+
+    from textual.drivers import linux_driver
+
+    from mobitui.tui.driver import TerminalDriver, _replacing_decoder
+
+    source = inspect.getsource(linux_driver.LinuxDriver.run_input_thread)
+    assert 'getincrementaldecoder("utf-8")()' in source
+    decode = _replacing_decoder("utf-8")().decode
+    assert decode(b"25\xff4\xc3", final=False) + decode(b"(", final=True) == "25\ufffd4\ufffd("
+    if sys.platform != "win32":
+        assert MobituiApp(None).get_driver_class() is TerminalDriver
+
+
+async def test_an_unexpected_exit_has_return_code_1(tmp_path):
+    app = MobituiApp(None, problem=ConfigMissing(tmp_path / "config.toml", explicit=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.panic("the input thread died")
+    assert app.return_code == 1

@@ -110,3 +110,64 @@ def test_demo_bulk_paste_of_500_numbers_and_check(tmux, tmp_path):
     screen = tmux.wait_for("status: 498/498", timeout=60)
     assert "active" in screen
     tmux.keys("C-q")
+
+
+BINARY_PASTE = b"254700000101\n25470000\xff0102\n\xc3\x28\x80\x81 binary \xfe\n254700000102\n"
+
+
+def _console(tmux, tmp_path, done: Path, extra: dict[str, str] | None = None) -> None:
+    env = {
+        "MOBITUI_DATA_DIR": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        **(extra or {}),
+    }
+    assigns = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    cmd = (f"env -u COLUMNS -u LINES {assigns} {shlex.quote(sys.executable)} -m mobitui --demo; "
+           f"echo $? > {shlex.quote(str(done))}; sleep 30")
+    tmux.start(f"sh -c {shlex.quote(cmd)}", width=130, height=36)
+    tmux.wait_for("MSISDN")
+
+
+def _exit_code(done: Path) -> str:
+    deadline = time.monotonic() + 15
+    while not (done.exists() and done.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return done.read_text().strip()
+
+
+def test_bulk_paste_of_bytes_that_are_not_utf8_is_shown_and_rejected(tmux, tmp_path):
+    """A binary paste reaches the bulk screen with replacement characters; its lines
+    are rejected, the good lines stay usable, and the console lives on."""
+    done = tmp_path / "exit-code"
+    _console(tmux, tmp_path, done)
+    tmux.keys("C-n")
+    tmux.wait_for("Paste")
+    paste = tmp_path / "paste.bin"
+    paste.write_bytes(BINARY_PASTE)
+    tmux.run("load-buffer", str(paste))
+    tmux.run("paste-buffer", "-p", "-t", "t")
+    screen = tmux.wait_for("4 entries")
+    assert "2 to send" in screen and "2 invalid" in screen, screen
+    assert "25470000\ufffd0102" in screen and "binary" in screen, screen
+    assert "bytes that are not text" in screen, screen
+    tmux.keys("C-r")
+    tmux.wait_for("status: 2/2", timeout=30)
+    tmux.keys("C-q")
+    assert _exit_code(done) == "0"
+
+
+def test_console_that_dies_unexpectedly_never_exits_0(tmux, tmp_path):
+    """With Textual's own driver the same paste kills the input thread: the console
+    must end with a non-zero exit code, never 0."""
+    done = tmp_path / "exit-code"
+    root = Path(__file__).resolve().parent
+    _console(tmux, tmp_path, done, {"TEXTUAL_DRIVER": "support.drivers:StockLinuxDriver",
+                                    "PYTHONPATH": os.pathsep.join([str(root), str(root.parent)])})
+    tmux.keys("C-n")
+    tmux.wait_for("Paste")
+    paste = tmp_path / "paste.bin"
+    paste.write_bytes(BINARY_PASTE)
+    tmux.run("load-buffer", str(paste))
+    tmux.run("paste-buffer", "-p", "-t", "t")
+    assert _exit_code(done) not in ("", "0")

@@ -6,11 +6,25 @@ campaign's country), ``(254) 700.000.012``. :func:`normalise` turns each into
 the API form and says what it changed, warns about numbers that are possible
 but not valid in any known numbering plan, and rejects what cannot be a phone
 number, with the reason.
+
+The rule: a number is either the exact digits the operator meant, or rejected
+with the reason. Only what is provably formatting is removed: whitespace of
+every Unicode kind, invisible format characters (Unicode category Cf: bidi
+marks and embeddings, zero-width spaces, a BOM; and variation selectors),
+punctuation between digit groups (dashes of every kind included), quotes and
+apostrophes around the number (Excel's leading ``'``), a ``tel:`` scheme, and
+the international and trunk prefixes phonenumbers knows (``00``, the
+campaign country's IDD such as Kenya's ``000``, a national ``0``). Decimal
+digits of other scripts (fullwidth, Arabic-Indic) are read as the same digits.
+What a spreadsheet did to a number is reversed only where that is exact
+(``254700000101.0``, ``2.54700000101E+11``: a warning says so) and rejected
+where digits may have been lost or added (``2.54712E+11``, ``2547000001.5``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,8 +33,89 @@ from phonenumbers import NumberParseException, PhoneNumber
 from phonenumbers.phonenumberutil import ValidationResult
 
 MAX_INPUT = 64
+MAX_RAW = 512  # longer input is not looked at beyond this
 _ALLOWED = re.compile(r"^[0-9+\-.()/\s]+$")
 _PUNCT = re.compile(r"[\s\-.()/]")
+_QUOTES = "\"'\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a`\u00b4"
+_TEL = re.compile(r"(?i)tel:(?://)?")
+# A spreadsheet's number: a decimal part of one or two digits, or scientific notation.
+_DECIMAL = re.compile(r"^(\+?)(\d+)[.,](\d{1,2})$")
+_LONG_ZERO_DECIMAL = re.compile(r"^\+?\d+[.,]0{3,}$")
+_SCIENTIFIC = re.compile(r"^\+?(\d+)(?:[.,](\d+))?[eE]\+?(\d+)$")
+_REPLACEMENT = "\ufffd"
+
+
+def is_formatting(ch: str) -> bool:
+    """True for an invisible character that only formats text: Unicode category Cf
+    (bidi marks and embeddings, zero-width space and joiners, a BOM, soft hyphen) and
+    the variation selectors (U+FE00-FE0F, U+E0100-E01EF)."""
+    o = ord(ch)
+    return unicodedata.category(ch) == "Cf" or 0xFE00 <= o <= 0xFE0F or 0xE0100 <= o <= 0xE01EF
+
+
+def _ascii(text: str) -> tuple[str, bool]:
+    """Decimal digits of any script as ASCII digits, dashes of any kind as '-',
+    the fullwidth plus as '+'. Returns the text and whether a digit was converted."""
+    out: list[str] = []
+    converted = False
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+        elif unicodedata.category(ch) == "Nd":
+            out.append(str(unicodedata.decimal(ch)))
+            converted = True
+        elif unicodedata.category(ch) == "Pd" or ch == "\u2212":
+            out.append("-")
+        elif ch == "\uff0b":
+            out.append("+")
+        else:
+            out.append(ch)
+    return "".join(out), converted
+
+
+def _code_points(chars: list[str]) -> str:
+    seen = list(dict.fromkeys(chars))
+    shown = ", ".join(f"U+{ord(c):04X}" for c in seen[:4])
+    return shown + (", …" if len(seen) > 4 else "")
+
+
+def _strip_formatting(raw: str) -> tuple[str, list[str]]:
+    """Remove what is provably formatting around and inside a number; the notes say what."""
+    notes: list[str] = []
+    invisible = [] if raw.isascii() else [ch for ch in raw if is_formatting(ch)]
+    text = raw
+    if invisible:
+        text = "".join(ch for ch in raw if not is_formatting(ch))
+        notes.append(f"removed invisible formatting characters ({_code_points(invisible)})")
+    text = text.strip()
+    quotes = False
+    while True:
+        before = text
+        if text[:1] in _QUOTES and text[:1]:
+            text, quotes = text[1:].strip(), True
+        if text[-1:] in _QUOTES and text[-1:]:
+            text, quotes = text[:-1].strip(), True
+        m = _TEL.match(text)
+        if m:
+            text = text[m.end():].strip()
+            notes.append("removed the tel: scheme")
+        if text == before:
+            break
+    if quotes:
+        notes.append("removed quotes")
+    if not text.isascii():
+        text, converted = _ascii(text)
+        if converted:
+            notes.append("read non-ASCII digits as the same digits")
+    return text, notes
+
+
+def _bad_character(ch: str) -> str:
+    if ch == _REPLACEMENT:
+        return "contains bytes that are not text in its encoding (shown as \ufffd): not a phone number"
+    if ch.isprintable():
+        return f"contains {ch!r}: not a phone number"
+    return f"contains {ch!r} (U+{ord(ch):04X}): not a phone number"
 
 
 class Verdict(str, Enum):
@@ -61,6 +156,18 @@ def _digits(n: PhoneNumber) -> str:
     return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
 
 
+def _international_prefix(compact: str, country: str | None) -> str:
+    """The international (IDD) prefix that ``compact`` starts with: the country's own
+    per phonenumbers' metadata (Kenya's 000, Nigeria's 009, the US 011), else 00."""
+    if country:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(country.upper())
+        if meta is not None and meta.international_prefix:
+            m = re.match(f"(?:{meta.international_prefix})", compact)
+            if m and m.end() < len(compact):
+                return m.group(0)
+    return "00" if compact.startswith("00") else ""
+
+
 def _try(text: str, region: str | None) -> tuple[PhoneNumber | None, str]:
     try:
         n = phonenumbers.parse(text, region)
@@ -75,15 +182,70 @@ def _try(text: str, region: str | None) -> tuple[PhoneNumber | None, str]:
 
 
 def normalise(raw: str, country: str | None = None) -> Parsed:
-    """Turn operator input into the API's MSISDN form, or say why not."""
-    text = raw.strip()
+    """Turn operator input into the API's MSISDN form, or say why not.
+
+    ``raw`` is one number as typed or pasted; ``country`` the campaign's ISO 3166
+    region (``"KE"``) for national numbers and the region's international prefix,
+    or None. Returns a :class:`Parsed`: ``msisdn`` is the E.164 digits without
+    ``+`` (ITU-T E.164, as the API wants) or None; ``reason`` says what was changed
+    (verdict ok or warning) or why the input was rejected (verdict invalid). A
+    spreadsheet's number reversed exactly is a warning. Never raises.
+    """
+    if len(raw) > MAX_RAW:
+        return Parsed(raw, None, Verdict.INVALID, f"longer than {MAX_INPUT} characters")
+    text, cleaned = _strip_formatting(raw)
     if not text:
         return Parsed(raw, None, Verdict.INVALID, "empty")
     if len(text) > MAX_INPUT:
         return Parsed(raw, None, Verdict.INVALID, f"longer than {MAX_INPUT} characters")
+    spreadsheet = _spreadsheet(raw, text)
+    if spreadsheet is not None:
+        if isinstance(spreadsheet, Parsed):
+            return spreadsheet
+        text, note = spreadsheet
+        inner = _normalise(raw, text, country)
+        if inner.msisdn is None:
+            return Parsed(raw, None, Verdict.INVALID,
+                          f"looks like a spreadsheet number: {text} is not a phone number ({inner.reason})")
+        notes = cleaned + [note] + ([inner.reason] if inner.reason else [])
+        return Parsed(raw, inner.msisdn, Verdict.WARNING, "; ".join(notes))
+    parsed = _normalise(raw, text, country)
+    if cleaned and parsed.msisdn is not None:
+        notes = cleaned + ([parsed.reason] if parsed.reason else [])
+        return Parsed(raw, parsed.msisdn, parsed.verdict, "; ".join(notes))
+    return parsed
+
+
+def _spreadsheet(raw: str, text: str) -> Parsed | tuple[str, str] | None:
+    """A spreadsheet's rendering of a number: (the digits, a note) when it reverses
+    exactly, a rejection when digits may have been lost or added, None otherwise."""
+    m = _DECIMAL.match(text)
+    if m:
+        plus, whole, fraction = m.groups()
+        if fraction.strip("0"):
+            return Parsed(raw, None, Verdict.INVALID,
+                          f"looks like a decimal number ({text}): a phone number has no decimal part")
+        return plus + whole, f"read {text} as a spreadsheet number: removed the decimal part {text[len(plus + whole):]!r}"
+    if _LONG_ZERO_DECIMAL.match(text):
+        return Parsed(raw, None, Verdict.INVALID,
+                      f"ambiguous: {text} could be a spreadsheet number or digit groups; write it without "
+                      f"the {'.' if '.' in text else ','!r}")
+    m = _SCIENTIFIC.match(text)
+    if m:
+        whole, fraction, exponent = m.group(1), m.group(2) or "", int(m.group(3))
+        if len(whole) == 1 and whole != "0" and exponent == len(fraction):
+            digits = whole + fraction  # every digit of the integer is shown
+            return digits, f"read {text} as a spreadsheet number: {digits}"
+        return Parsed(raw, None, Verdict.INVALID,
+                      f"looks like a spreadsheet number: {text}, digits were lost "
+                      "(format the column as text, or as a number without decimals, and copy it again)")
+    return None
+
+
+def _normalise(raw: str, text: str, country: str | None) -> Parsed:
     if not _ALLOWED.match(text):
         bad = next(ch for ch in text if not _ALLOWED.match(ch))
-        return Parsed(raw, None, Verdict.INVALID, f"contains {bad!r}: not a phone number")
+        return Parsed(raw, None, Verdict.INVALID, _bad_character(bad))
     compact = _PUNCT.sub("", text)
     if compact.count("+") > 1 or ("+" in compact and not compact.startswith("+")):
         return Parsed(raw, None, Verdict.INVALID, "'+' only belongs at the start")
@@ -93,14 +255,19 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
     notes: list[str] = []
     number: PhoneNumber | None = None
     typed: str | None = None  # the digits of an international form, as typed
+    idd = _international_prefix(compact, country)
     if compact.startswith("+"):
         number, why = _try(compact, None)
         typed = compact[1:]
         notes.append("removed '+'")
-    elif compact.startswith("00"):
-        number, why = _try("+" + compact[2:], None)
-        typed = compact[2:]
-        notes.append("removed the international prefix 00")
+    elif idd:
+        typed = compact[len(idd):]
+        if typed.startswith("0"):
+            return Parsed(raw, None, Verdict.INVALID,
+                          f"starts with {compact[:len(idd) + 1]}: an international prefix other than "
+                          f"{idd}? write the number with + and its country code")
+        number, why = _try("+" + typed, None)
+        notes.append(f"removed the international prefix {idd}")
     elif compact.startswith("0"):
         if not country:
             return Parsed(
@@ -144,4 +311,8 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
         return Parsed(raw, msisdn, Verdict.WARNING, "; ".join(notes))
     if typed is not None and msisdn != typed:
         notes.append("removed the national prefix after the country code")
+        if not re.search(r"\(\d\)", text):
+            # Not written as "+44 (0)20 …": a digit typed was dropped, on phonenumbers'
+            # word that the number is valid only without it. Said as a warning.
+            return Parsed(raw, msisdn, Verdict.WARNING, "; ".join(notes))
     return Parsed(raw, msisdn, Verdict.OK, "; ".join(notes))

@@ -44,6 +44,9 @@ from mobitui.tui.widgets.status import StatusPanel
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from rich.console import RenderableType
+    from textual.driver import Driver
+
     from mobitui.core.bulk import OnEvent, Progress
     from mobitui.core.jobs import EntryRow, JobInfo
     from mobitui.core.results import Operation
@@ -165,6 +168,26 @@ class MobituiApp(App[str]):
         self.set_focus(field)
         field.value = ""  # a number typed from outside the field is a new one, not more of the old
         field.reset_recall()
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform; on Linux and macOS one whose input thread
+        survives bytes that are not UTF-8 (see :mod:`mobitui.tui.driver`)."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        driver = super().get_driver_class()
+        if driver is LinuxDriver:
+            from mobitui.tui.driver import TerminalDriver
+
+            return TerminalDriver
+        return driver
+
+    def panic(self, *renderables: RenderableType) -> None:
+        """Exit after an unexpected failure (Textual's input thread dying, say) with
+        return code 1: Textual's own panic leaves it at 0, which a script or a
+        supervisor would read as a clean exit."""
+        if not self.return_code:
+            self.exit(return_code=1)
+        super().panic(*renderables)
 
     # -- set-up ----------------------------------------------------------------
     def _initial_campaign(self, wanted: str | None) -> Campaign:

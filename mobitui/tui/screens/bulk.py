@@ -125,6 +125,7 @@ class BulkScreen(Screen[None]):
         self.read_only = read_only
         self._start_job = start_job  # runs the job off this loop: a process, or a thread
         self.rows: list[Row] = []
+        self.table: paste.Table | None = None  # how the paste was read: header, other fields
         self.by_msisdn: dict[str, Row] = {}
         self.filter = "all"
         self.running: BulkRunner | None = None  # the job being run, off the console's loop
@@ -197,12 +198,13 @@ class BulkScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="bulk-parse", exit_on_error=False, description="parsing the paste")
     def parse_paste(self, text: str, generation: int) -> None:
-        entries = paste.parse(text.splitlines(), self.campaign.country)
-        self.app.call_from_thread(self._parsed, entries, generation)
+        table = paste.read(text, self.campaign.country)
+        self.app.call_from_thread(self._parsed, table.entries, generation, table)
 
-    def _parsed(self, entries: list[paste.Entry], generation: int) -> None:
+    def _parsed(self, entries: list[paste.Entry], generation: int, table: paste.Table | None = None) -> None:
         if generation != self._parse_generation:
             return
+        self.table = table
         self.rows = [Row(i, e) for i, e in enumerate(entries)]
         self._stale.clear()
         self.by_msisdn = {r.entry.msisdn: r for r in self.rows if r.entry.usable and r.entry.msisdn}
@@ -226,7 +228,7 @@ class BulkScreen(Screen[None]):
             "msisdn": Text(e.msisdn or ""),
             "state": state,
             "outcome": outcome,
-            "verdict": plain(e.reason if e.verdict != "ok" else "ok", 28, verdict_style),
+            "verdict": plain(e.reason if e.verdict != "ok" or e.unusual_form else "ok", 28, verdict_style),
             "as pasted": plain(e.raw, 30),
             "error": error,
         }
@@ -278,6 +280,11 @@ class BulkScreen(Screen[None]):
         t.append(f" · {c['ok']} ok · {c['warning']} warnings · ")
         t.append(f"{c['invalid']} invalid", "red" if c["invalid"] else "")
         t.append(f" · {c['duplicate']} duplicates")
+        table = self.table
+        if table is not None and table.header is not None:
+            t.append(f" · header row {table.header[0]} skipped")
+        if table is not None and table.lines_with_other_fields:
+            t.append(f" · {len(table.lines_with_other_fields)} lines with other fields (not sent)")
         t.append("    ctrl+r checks them all", "dim")
         self.query_one("#paste-summary", Static).update(t)
 
@@ -642,6 +649,7 @@ class BulkScreen(Screen[None]):
             return  # pasted anew meanwhile: these answers belong to other rows
         if entries is not None:
             self.rows = [Row(i, e) for i, e in enumerate(entries)]
+            self.table = None
             self.by_msisdn = {r.entry.msisdn: r for r in self.rows if r.entry.usable and r.entry.msisdn}
             self._stale.clear()
         for msisdn, result in results.items():
