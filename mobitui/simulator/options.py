@@ -13,6 +13,10 @@ class SimOptions:
     502 or 503 and changes nothing; a random reset drops the connection before
     answering and changes nothing; a random hang applies the request, then
     never answers. ``seed`` makes the random choices reproducible.
+
+    ``apply_late``: a mutating call is applied when its answer leaves, after the
+    latency (and the slow number's delay), as a slow gateway does, rather than
+    when it arrives. A client that gives up or dies meanwhile does not stop it.
     """
 
     latency_ms: float = 0.0
@@ -22,6 +26,7 @@ class SimOptions:
     reset_rate: float = 0.0
     rate_limit: float | None = None  # requests per second across the server
     docs_bodies: bool = False  # answer in the docs' sloppy, not-quite-JSON forms
+    apply_late: bool = False  # apply a mutating call after the answer's delay, not on arrival
     seed: int | None = None
 
     def __post_init__(self) -> None:
