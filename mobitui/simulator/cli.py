@@ -211,6 +211,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         '{ "MT-..." } on sendsms, a trailing comma on DOI',
     )
     bad.add_argument(
+        "--stop-latency-ms",
+        type=_non_negative,
+        default=0.0,
+        metavar="MS",
+        help="delay the answer to a call that changes state (an unsubscribe) by MS more",
+    )
+    bad.add_argument(
         "--apply-late",
         action="store_true",
         help="apply an unsubscribe when its answer leaves, after the latency, as a slow gateway "
@@ -255,6 +262,7 @@ def _options(args: argparse.Namespace) -> SimOptions:
         rate_limit=args.rate_limit,
         docs_bodies=args.docs_bodies,
         apply_late=args.apply_late,
+        stop_latency_ms=args.stop_latency_ms,
         seed=args.seed,
     )
 
@@ -270,6 +278,8 @@ def _misbehaviour(options: SimOptions) -> str:
         parts.append(f"rate limit {options.rate_limit:g}/s")
     if options.docs_bodies:
         parts.append("docs bodies")
+    if options.stop_latency_ms:
+        parts.append(f"unsubscribes answered {options.stop_latency_ms:g} ms later")
     if options.apply_late:
         parts.append("unsubscribes applied as the answer leaves")
     if options.seed is not None:

@@ -28,6 +28,8 @@ def endpoint(api: Api, sim: SimState) -> Callable[[Request], Awaitable[Response]
         else:
             answer = faults.respond(fault, decision, api, sim, style)
         delay = sim.latency() + (fault.delay if fault else 0.0)
+        if decision.commit is not None:
+            delay += sim.options.stop_latency_ms / 1000
         waits = bool(delay) and not isinstance(answer, NoAnswer)
         late = acts and waits and sim.options.apply_late
         if acts and not late:
