@@ -93,8 +93,13 @@ class Service:
         return await self._journalled(lambda j: j.recent_unsubscribes(campaign.campaign_id, msisdn, within))
 
     async def status(self, campaign: Campaign, msisdn: str, job_id: int | None = None) -> Result:
+        """Check and journal; a journal that cannot be written sets ``journal_error``, the
+        answer is still the server's."""
         result = await self.client.status(campaign, msisdn)
-        self.journal.record(campaign, result, job_id)
+        try:
+            await self._journalled(lambda j: j.record(campaign, result, job_id))
+        except sqlite3.Error as exc:
+            result.journal_error = f"{exc}"
         return result
 
     async def unsubscribe(
