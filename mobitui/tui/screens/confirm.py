@@ -95,7 +95,7 @@ class UnsubscribeConfirm(ModalScreen[bool]):
                 said = f"A stop was sent {_ago(age)}; no answer is recorded (in flight, or its outcome is unknown)"
             else:
                 said = f"A stop was sent {_ago(age)}; its outcome is unknown (it may have arrived)"
-            where = f"job {r['job_id']}" if r.get("job_id") is not None else "single"
+            where = f"job {r['job_id']}" if r.get("job_id") is not None else "single unsubscribe"
             t.append(f"! {said}", "bold yellow")
             t.append(f"  ({r['started_at'][11:19]} UTC, {where}, {r.get('os_user')}@{r.get('host')})\n", "yellow")
         return t
