@@ -72,7 +72,7 @@ def test_kill_9_loop_long():
 
 @pytest.mark.slow
 def test_kill_9_loop_slow_gateway_long():
-    r = tool("tools/kill_loop.py", "--kills", "25", "--numbers", "80", "--slow-gateway", "1500", timeout=1800)
+    r = tool("tools/kill_loop.py", "--kills", "25", "--numbers", "120", "--slow-gateway", "1500", timeout=1800)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "twice or more: 0" in r.stdout
 
