@@ -42,11 +42,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_simulator(latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
+def start_simulator(latency_ms: float, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The demo simulator in a process of its own; ``extra``: more of its options."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mobitui.simulator", "--demo", "--port", str(port),
-         "--latency-ms", f"{latency_ms:g}"],
+         "--latency-ms", f"{latency_ms:g}", *extra],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 20

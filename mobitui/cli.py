@@ -3,7 +3,9 @@
 Exit codes: 0 all succeeded; 1 any failed (an invalid input line, or an
 unsubscribe whose outcome is unknown, counts); 2 a usage or configuration error,
 or a journal that cannot be used (one message naming the problem, no
-traceback); 130 interrupted or cancelled (the job is kept in the journal:
+traceback; nothing was sent); 3 the journal could not record what happened
+(each number's line still says what the server answered: do not run it
+again); 130 interrupted or cancelled (the job is kept in the journal:
 `mobitui resume JOB`); 141 the output was closed early (`mobitui jobs | head`).
 """
 
@@ -20,7 +22,7 @@ from typing import TextIO
 
 from mobitui import __version__
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_JOURNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader has gone
 
 
@@ -293,11 +295,13 @@ def _run_job(open_service, make_job, stderr: TextIO):  # type: ignore[no-untyped
     ``open_service()`` and ``make_job(service, on_event)`` are called inside the event loop.
     """
     import signal
+    import sqlite3
 
     from mobitui.core.bulk import Finished
 
     progress = _Progress(stderr)
     finished: list[Finished] = []
+    journal_failure: list[BaseException] = []
 
     def on_event(event: object) -> None:
         if isinstance(event, Finished):
@@ -330,6 +334,10 @@ def _run_job(open_service, make_job, stderr: TextIO):  # type: ignore[no-untyped
             await job.run()
         except asyncio.CancelledError:
             pass
+        except sqlite3.Error as exc:  # the journal cannot be written: the job stopped sending
+            if job is None:
+                raise
+            journal_failure.append(exc)
         finally:
             try:
                 loop.remove_signal_handler(signal.SIGINT)
@@ -342,19 +350,29 @@ def _run_job(open_service, make_job, stderr: TextIO):  # type: ignore[no-untyped
     from mobitui.core import loops
 
     job = loops.run(go())  # uvloop where installed: a third less CPU per request
+    if job is not None:
+        job.journal_failure = journal_failure[0] if journal_failure else None
     return job, (finished[0].state if finished else None)
 
 
-def _job_output(store, job_id: int, as_json: bool, stdout: TextIO) -> bool:  # type: ignore[no-untyped-def]
-    """Print the job's numbers; True when every one of them succeeded."""
+def _job_output(store, job_id: int, as_json: bool, stdout: TextIO, unwritten=()) -> bool:  # type: ignore[no-untyped-def]
+    """Print the job's numbers; True when every one of them succeeded. ``unwritten``:
+    finished numbers the journal could not take, printed as the server answered."""
     from mobitui.core.text import inert
 
     info = store.get(job_id)
     all_ok = True
+    late = {u.position: u for u in unwritten}
     rows = [["MSISDN", "OPERATION", "ROUTE", "OK", "STATE", "HTTP", "REFERENCE", "ERROR"]]
     for r in store.rows(job_id):
         if r["status"] == "skipped":
             continue
+        u = late.get(r["position"])
+        if u is not None:
+            res = u.result
+            r = {**r, "status": u.status.value, "outcome": res.outcome.value, "state": res.state,
+                 "route": res.route.value, "http_status": res.http_status, "reference": res.reference,
+                 "error": res.error, "note": u.note}
         ok = r["outcome"] == "ok" and r["status"] == "done"
         all_ok = all_ok and ok
         if r["status"] == "pending":
@@ -388,7 +406,8 @@ def _after_job(store, job, state, args: argparse.Namespace, stdout: TextIO) -> i
 
     if job is None:  # abandoned before the job was stored
         return EXIT_INTERRUPTED
-    all_ok = _job_output(store, job.job_id, args.json, stdout)
+    failure = getattr(job, "journal_failure", None)
+    all_ok = _job_output(store, job.job_id, args.json, stdout, job.unwritten)
     if getattr(args, "export", None):
         n = export.export(store, job.job_id, args.export)
         _err(f"exported {n} row(s) of job {job.job_id} to {args.export}")
@@ -396,6 +415,12 @@ def _after_job(store, job, state, args: argparse.Namespace, stdout: TextIO) -> i
     if counts.status.get("unknown"):
         _err(f"job {job.job_id}: {counts.status['unknown']} number(s) with outcome unknown; "
              f"`{_command(args, f'resume {job.job_id}')}` re-checks them by status and sends only where still subscribed")
+    if failure is not None or job.journal_problems:
+        what = f" ({failure})" if failure is not None else ""
+        _err(f"the journal could not record every answer{what}: each number's line above says what the "
+             f"server answered; do not send them again; `{_command(args, f'resume {job.job_id}')}` settles "
+             "the job once the journal can be written")
+        return EXIT_JOURNAL
     if state is not JobState.DONE:
         left = counts.status.get("pending", 0) + counts.status.get("unknown", 0)
         _err(f"job {job.job_id} {state.value if state else 'interrupted'} with {left} number(s) "

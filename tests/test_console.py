@@ -168,7 +168,7 @@ async def test_unsubscribe_dialog_confirms_with_y_and_rechecks(sim_config, simul
         sent = [r for r in simulator.sim.requests if r["operation"] == "mt-stop"]
         assert len(sent) == 1
         assert "UNSUB" in text_of(app, "#state-big")
-        assert "unsubscribe accepted" in text_of(app, "#status-action")
+        assert f"unsubscribe of {ACTIVE} in Kenya Jokes SMS accepted" in text_of(app, "#status-action")
 
 
 async def test_read_only_removes_unsubscribe(sim_config, simulator):

@@ -50,6 +50,14 @@ def test_kill_9_loop_reduced():
     assert "twice or more: 0, never: 0" in r.stdout
 
 
+def test_kill_9_loop_while_a_slow_gateway_holds_the_stop_reduced():
+    """Each kill lands while the gateway holds a stop it applies only 1.5 s later; each resume
+    starts at once. Without waiting for those to land, this sent 8 of 24 numbers twice."""
+    r = tool("tools/kill_loop.py", "--kills", "4", "--numbers", "24", "--seed", "11", "--slow-gateway", "1500")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "twice or more: 0, never: 0" in r.stdout
+
+
 def test_soak_reduced():
     r = tool("tools/soak.py", "--seconds", "12", "--interval", "0.05")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -60,6 +68,13 @@ def test_soak_reduced():
 def test_kill_9_loop_long():
     r = tool("tools/kill_loop.py", "--console", "--kills", "25", "--numbers", "80", timeout=1800)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_kill_9_loop_slow_gateway_long():
+    r = tool("tools/kill_loop.py", "--kills", "25", "--numbers", "120", "--slow-gateway", "1500", timeout=1800)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "twice or more: 0" in r.stdout
 
 
 @pytest.mark.slow

@@ -82,7 +82,7 @@ def test_demo_lookup_unsubscribe_and_quit(tmux, tmp_path):
     assert "Cancel" in screen and "PASSWORD" not in screen  # Kenya Tips: the signed API, no key in sight
     tmux.keys("y")
     screen = tmux.wait_for("UNSUB")
-    assert "unsubscribe accepted" in screen
+    assert "unsubscribe of 254700000101 in" in screen and "accepted at" in screen
     tmux.keys("C-q")
     deadline = time.monotonic() + 10
     while not done.exists() and time.monotonic() < deadline:

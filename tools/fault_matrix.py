@@ -41,6 +41,7 @@ def tuned(config: Config) -> Config:
 
 
 SIMULATORS = 4  # the faults are shared out over this many simulators, run side by side
+BULK_JOURNAL: list[Journal] = []  # the bulk cases' journal, set by main()
 
 
 async def run(server: SimulatorServer, journal: Journal, faults: list[str]) -> list[tuple[str, ...]]:
@@ -74,7 +75,12 @@ async def bulk_row(server: SimulatorServer, service: Service, campaign, op: str,
 
     server.sim.reset()
     operation = Operation.STATUS if op == "status" else Operation.UNSUBSCRIBE
-    job = BulkJob.create(service, campaign, [msisdn, "254700000101"], operation, concurrency=2)
+    # Each case stands alone: a journal apart from the single calls' (on theirs, the single
+    # unsubscribe of this number a moment before would rightly keep this one from being
+    # sent), and an ordinary number of its own beside the faulty one.
+    service = Service(service.config, service.client, BULK_JOURNAL[0])
+    ordinary = f"2547000002{sorted(FAULTS).index(msisdn):02d}"
+    job = BulkJob.create(service, campaign, [msisdn, ordinary], operation, concurrency=2)
     await job.run()
     item = next(r for r in JobStore(service.journal).rows(job.job_id) if r["msisdn"] == msisdn)
     received = sum(1 for r in server.sim.requests if r["msisdn"] == msisdn)
@@ -90,6 +96,7 @@ def main() -> int:
     args = ap.parse_args()
     os.environ.setdefault("MOBITUI_DATA_DIR", tempfile.mkdtemp())
     journal = Journal(Path(tempfile.mkdtemp()) / "matrix.sqlite3")
+    BULK_JOURNAL.append(Journal(Path(tempfile.mkdtemp()) / "matrix-bulk.sqlite3"))
     numbers = sorted(FAULTS)
     shares = [numbers[i::SIMULATORS] for i in range(SIMULATORS)]
     servers = [SimulatorServer.demo().start() for _ in shares]

@@ -28,9 +28,14 @@ Rules that keep a number from being unsubscribed twice:
   a 429 is a refusal, so nothing was done;
 * on resume, numbers ``in_flight`` or ``unknown`` are settled first, before
   any pending number is sent: a final outcome in the journal is adopted;
-  otherwise a status check decides: ``unsub`` means done (never resent),
-  another state means the earlier attempt did not take and it is sent again,
-  no answer leaves it ``unknown``, unsent.
+  otherwise, once the attempt is as old as the client would have waited, a
+  status check decides: ``unsub`` means done (never resent); no answer leaves
+  it ``unknown``, unsent; another state resends it only where that proves the
+  first did not take: no attempt row (it never left), or the Subscription API
+  route (whose own state it is). On the gateway routes a stop that may have
+  left stays ``unknown``: the SMS cannot be taken back;
+* a number whose unsubscribe is in flight elsewhere (another job, process or
+  console on the same journal) is not sent: see :meth:`Service.unsubscribe`.
 """
 
 from __future__ import annotations
@@ -254,6 +259,11 @@ class BulkJob:
         self._started = False
         self._writer: _Writer | None = None
         self._write_failure: BaseException | None = None
+        # Finished numbers the journal could not take (their batch failed), in memory
+        # so that a front end can still say what happened at the server.
+        self.unwritten: list[ItemUpdate] = []
+        self.journal_problems = 0  # answers whose journal row could not be completed
+        self.journal_failure: BaseException | None = None  # set by a front end that caught it
 
     # -- construction ----------------------------------------------------------
     @classmethod
@@ -508,15 +518,36 @@ class BulkJob:
             self._finish(item, ItemStatus.DONE, result,
                          "status says 'unsub' after an unknown outcome: done, not sent again")
             return
+        if action is not None and route is not Route.SUBSCRIPTION_API:
+            # The stop may have reached the gateway. Its effect on the Subscription API's state
+            # can come later than our wait (a slow gateway, a network that confirms
+            # asynchronously), so 'still subscribed' does not prove it was not sent, and a
+            # second STOP SMS cannot be taken back: left unknown, never resent by a resume.
+            result = Result(
+                item.msisdn, self.campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.UNKNOWN,
+                state=check.state, http_status=check.http_status,
+                error=(
+                    f"Outcome unknown: a stop was sent at {str(action['started_at'])[11:19]} UTC and may "
+                    f"still take effect; status now says {check.state!r}. Not sent again automatically "
+                    "(a second STOP SMS cannot be taken back): resume later re-checks it; send it "
+                    "again yourself only once you are sure the first did not arrive."
+                ),
+            )
+            self._finish(item, ItemStatus.UNKNOWN, result,
+                         f"may have been sent; status {check.state!r}; not sent again")
+            return
+        why = ("no attempt in the journal, so it never left" if action is None
+               else "the Subscription API's own state")
         await self._send(
-            item, note=f"re-checked after an unknown outcome: state {check.state!r}, so sent again",
+            item, note=f"re-checked after an unknown outcome: state {check.state!r} ({why}), so sent again",
             taken=True,
         )
 
     async def _let_an_old_attempt_land(self, action: dict[str, object] | None) -> None:
         """A request sent just before the crash may still be in the server's hands: a
         status check now could say 'active' and the number would be stopped twice.
-        Wait until the attempt is as old as the client would have waited for it."""
+        Wait until the attempt is as old as the client would have waited for its answer
+        (connect + read timeout, and a second)."""
         if action is None or not isinstance(action.get("started_at"), str):
             return
         net = self.service.config.network
@@ -525,13 +556,19 @@ class BulkJob:
         except ValueError:
             return
         age = (datetime.now(timezone.utc) - started).total_seconds()
-        grace = net.connect_timeout + net.read_timeout - age
+        grace = net.connect_timeout + net.read_timeout + 1 - age
         if grace > 0:
             await asyncio.sleep(grace)
 
     def _finish(
         self, item: Item, status: ItemStatus, result: Result, note: str | None, journal: bool = False
     ) -> None:
+        if result.journal_error:
+            self.journal_problems += 1
+            said = "accepted" if result.ok else result.outcome.value
+            text = (f"{said}, could not be journalled: {result.journal_error} "
+                    "(the journal's row of this call says 'attempted')")
+            result.error = f"{result.error} {text}" if result.error else text
         s = self._status
         s["in_flight"] -= 1
         s[status.value] = s.get(status.value, 0) + 1
@@ -571,7 +608,11 @@ class BulkJob:
         batch, self._batch = self._batch, []
         writer = writer or self._writer
         if writer is None:
-            self.store.record(self.job_id, self.campaign, batch)
+            try:
+                self.store.record(self.job_id, self.campaign, batch)
+            except BaseException:
+                self.unwritten.extend(batch)
+                raise
         else:
             writer.submit(self.job_id, self.campaign, batch)
 

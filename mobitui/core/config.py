@@ -150,6 +150,12 @@ class Network(_Strict):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     proxy: str | None = Field(default=None, description="http://[user:password@]host:port; proxy variables are not read")
 
+    @property
+    def longest_wait(self) -> float:
+        """Seconds: the longest one request can be in the client's hands (connect, write and
+        read timeouts, plus a second). An attempt older than this is over on our side."""
+        return self.connect_timeout + self.read_timeout * 2 + 1
+
     @field_validator("proxy")
     @classmethod
     def _proxy(cls, v: str | None) -> str | None:

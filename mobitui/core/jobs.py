@@ -441,7 +441,7 @@ class JobStore:
     def last_action(self, job_id: int, msisdn: str, operation: Operation) -> dict[str, Any] | None:
         """The newest journal row of this job for this number and operation."""
         row = self.db.execute(
-            "SELECT id, outcome, state, http_status, reference, error, route FROM actions"
+            "SELECT id, started_at, outcome, state, http_status, reference, error, route FROM actions"
             " WHERE msisdn=? AND job_id=? AND operation=? ORDER BY id DESC LIMIT 1",
             (msisdn, job_id, operation.value),
         ).fetchone()

@@ -14,8 +14,9 @@ import os
 import socket
 import sqlite3
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +33,17 @@ from mobitui.core.schema import SCHEMA_VERSION, JournalFault  # noqa: F401 - par
 ATTEMPTED = "attempted"
 MAX_STORED_BODY = 256 * 1024
 
+
+
+class InFlight(Exception):
+    """Another unsubscribe of this number in this campaign is in flight (in another job,
+    process or console); nothing was written and nothing may be sent. The message says
+    where and since when."""
+
+
+class RecentlyUnsubscribed(InFlight):
+    """This number was unsubscribed in this campaign a moment ago (accepted, or with an
+    outcome that is unknown); nothing was written and nothing is sent unless asked again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +64,11 @@ class Operator:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _ago(seconds: float) -> str:
+    """The time ``seconds`` ago, in the journal's format (ISO, UTC, milliseconds)."""
+    return datetime.fromtimestamp(time.time() - seconds, timezone.utc).isoformat(timespec="milliseconds")
 
 
 def default_path(demo: bool = False) -> Path:
@@ -86,12 +103,13 @@ class Journal:
     ``timeout`` seconds, full, read-only, corrupt, its directory missing).
     """
 
-    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float = schema.BUSY_TIMEOUT,
+    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float | None = None,
                  read_only: bool = False):
         self.path = Path(path)
         self.operator = operator or Operator.current()
         self.read_only = read_only
-        self._db = schema.connect(self.path, timeout, read_only=read_only)
+        self._db = schema.connect(self.path, schema.BUSY_TIMEOUT if timeout is None else timeout,
+                                  read_only=read_only)
 
     def close(self) -> None:
         self._db.close()
@@ -123,27 +141,77 @@ class Journal:
         operation: str,
         route: str,
         job_id: int | None = None,
+        *,
+        exclusive_for: float | None = None,
+        recent_for: float | None = None,
     ) -> int:
-        """Write the attempt before the request leaves; returns the row id."""
+        """Write the attempt before the request leaves; returns the row id.
+
+        With ``exclusive_for`` (seconds), the row is also the claim of (campaign, msisdn)
+        for this operation, in one ``BEGIN IMMEDIATE`` transaction, so at once across
+        jobs, connections and processes: an ``attempted`` row of the same campaign,
+        number and operation started less than ``exclusive_for`` seconds ago by anyone
+        else raises :class:`InFlight`; with ``recent_for`` too, one accepted (``ok``) or
+        of unknown outcome started less than ``recent_for`` seconds ago raises
+        :class:`RecentlyUnsubscribed`. Then nothing is written. Rows of the same
+        ``job_id`` do not count: a job settles its own.
+        Raises ``sqlite3.Error`` when the journal cannot be written.
+        """
         op = self.operator
-        cur = self._db.execute(
-            "INSERT INTO actions (started_at, os_user, host, ssh_client, campaign_id, campaign_name,"
-            " msisdn, operation, route, outcome, job_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                _now(),
-                op.user,
-                op.host,
-                op.ssh_client,
-                campaign.campaign_id,
-                campaign.name,
-                msisdn,
-                operation,
-                route,
-                ATTEMPTED,
-                job_id,
-            ),
+        now = _now()
+        values = (
+            now, op.user, op.host, op.ssh_client, campaign.campaign_id, campaign.name,
+            msisdn, operation, route, ATTEMPTED, job_id,
         )
-        return int(cur.lastrowid or 0)
+        insert = (
+            "INSERT INTO actions (started_at, os_user, host, ssh_client, campaign_id, campaign_name,"
+            " msisdn, operation, route, outcome, job_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        )
+        if exclusive_for is None:
+            return int(self._db.execute(insert, values).lastrowid or 0)
+        in_flight_since = _ago(exclusive_for)
+        since = min(in_flight_since, _ago(recent_for or 0.0))
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            others = db.execute(
+                "SELECT started_at, job_id, os_user, host, outcome FROM actions WHERE msisdn=?1 AND"
+                " campaign_id=?2 AND operation=?3 AND outcome IN (?4, 'ok', 'unknown')"
+                " AND started_at>?5 AND (?6 IS NULL OR job_id IS NOT ?6) ORDER BY id DESC LIMIT 20",
+                (msisdn, campaign.campaign_id, operation, ATTEMPTED, since, job_id),
+            ).fetchall()
+            def told(other: sqlite3.Row) -> str:
+                where = f"job {other['job_id']}" if other["job_id"] is not None else "a single unsubscribe"
+                return f"at {other['started_at'][11:19]} UTC ({where}, {other['os_user']}@{other['host']})"
+
+            for other in others:
+                if other["outcome"] == ATTEMPTED and other["started_at"] > in_flight_since:
+                    raise InFlight(
+                        f"an unsubscribe of {msisdn} in {campaign.name} is already in flight, sent {told(other)}"
+                    )
+            if recent_for and others:
+                other = others[0]
+                said = "was accepted" if other["outcome"] == "ok" else "has an unknown outcome"
+                raise RecentlyUnsubscribed(
+                    f"an unsubscribe of {msisdn} in {campaign.name} {said}, sent {told(other)}"
+                )
+            row = int(db.execute(insert, values).lastrowid or 0)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return row
+
+    def recent_unsubscribes(self, campaign_id: str, msisdn: str, within: float) -> list[dict[str, Any]]:
+        """This number's unsubscribes in this campaign started in the last ``within``
+        seconds, newest first, whatever their outcome (for a warning before another)."""
+        since = _ago(within)
+        rows = self._db.execute(
+            "SELECT * FROM actions WHERE msisdn=? AND campaign_id=? AND operation='unsubscribe'"
+            " AND started_at>? ORDER BY id DESC LIMIT 20",
+            (msisdn, campaign_id, since),
+        ).fetchall()
+        return [self._row(r) for r in rows]
 
     def finish(self, row_id: int, result: Result) -> None:
         self._db.execute(
@@ -202,10 +270,10 @@ class JournalThread:
     succeeds again).
     """
 
-    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float = schema.BUSY_TIMEOUT):
+    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float | None = None):
         self.path = Path(path)
         self.operator = operator or Operator.current()
-        self.timeout = timeout
+        self.timeout = timeout  # None: schema.BUSY_TIMEOUT
         self.fault: JournalFault | None = None
         self._journal: Journal | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="mobitui-journal")

@@ -68,6 +68,9 @@ class Result:
     retry_after: float | None = None
     transient: bool = False
     checked_at: float = field(default_factory=lambda: time.time())
+    # Set when the server's answer could not be written to the journal: the outcome
+    # above is still what the server said; the journal's row says 'attempted'.
+    journal_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,6 +88,7 @@ class Result:
             "http_status": self.http_status,
             "reference": self.reference,
             "error": self.error,
+            "journal_error": self.journal_error,
         }
 
 

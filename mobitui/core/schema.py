@@ -31,7 +31,9 @@ from typing import Any
 
 from mobitui.core import private
 
-BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another process's lock before giving up
+# Seconds SQLite waits for another process's lock before giving up;
+# $MOBITUI_JOURNAL_BUSY_TIMEOUT overrides (tests use a short one).
+BUSY_TIMEOUT = float(os.environ.get("MOBITUI_JOURNAL_BUSY_TIMEOUT") or 10.0)
 
 # Each entry brings the file from version i to i+1. Never edit one that has
 # shipped: add the next. Files written before versioning carry user_version 1
@@ -277,7 +279,7 @@ def _migrate(db: Connection, path: Path) -> None:
         raise
 
 
-def connect(path: Path | str, timeout: float = BUSY_TIMEOUT, read_only: bool = False) -> Connection:
+def connect(path: Path | str, timeout: float | None = None, read_only: bool = False) -> Connection:
     """Open the journal at ``path`` (made private, migrated) for this thread.
 
     ``timeout``: seconds to wait for another process's lock (SQLite's busy
@@ -288,6 +290,8 @@ def connect(path: Path | str, timeout: float = BUSY_TIMEOUT, read_only: bool = F
     Raises :class:`JournalFault`.
     """
     path = Path(path)
+    if timeout is None:
+        timeout = BUSY_TIMEOUT
     if read_only:
         return _connect_read_only(path, timeout)
     _prepare_files(path)

@@ -211,6 +211,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         '{ "MT-..." } on sendsms, a trailing comma on DOI',
     )
     bad.add_argument(
+        "--stop-latency-ms",
+        type=_non_negative,
+        default=0.0,
+        metavar="MS",
+        help="delay the answer to a call that changes state (an unsubscribe) by MS more",
+    )
+    bad.add_argument(
+        "--apply-late",
+        action="store_true",
+        help="apply an unsubscribe when its answer leaves, after the latency, as a slow gateway "
+        "does (default: on arrival); a client that gives up or dies meanwhile does not stop it",
+    )
+    bad.add_argument(
         "--seed", type=int, default=None, metavar="N", help="seed the random choices (reproducible runs)"
     )
 
@@ -248,6 +261,8 @@ def _options(args: argparse.Namespace) -> SimOptions:
         reset_rate=args.reset_rate,
         rate_limit=args.rate_limit,
         docs_bodies=args.docs_bodies,
+        apply_late=args.apply_late,
+        stop_latency_ms=args.stop_latency_ms,
         seed=args.seed,
     )
 
@@ -263,6 +278,10 @@ def _misbehaviour(options: SimOptions) -> str:
         parts.append(f"rate limit {options.rate_limit:g}/s")
     if options.docs_bodies:
         parts.append("docs bodies")
+    if options.stop_latency_ms:
+        parts.append(f"unsubscribes answered {options.stop_latency_ms:g} ms later")
+    if options.apply_late:
+        parts.append("unsubscribes applied as the answer leaves")
     if options.seed is not None:
         parts.append(f"seed {options.seed}")
     return ", ".join(parts) or "none (magic numbers only)"

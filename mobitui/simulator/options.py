@@ -13,6 +13,12 @@ class SimOptions:
     502 or 503 and changes nothing; a random reset drops the connection before
     answering and changes nothing; a random hang applies the request, then
     never answers. ``seed`` makes the random choices reproducible.
+
+    ``apply_late``: a mutating call is applied when its answer leaves, after the
+    latency (and the slow number's delay), as a slow gateway does, rather than
+    when it arrives. A client that gives up or dies meanwhile does not stop it.
+    ``stop_latency_ms`` holds only the calls that change state that much longer
+    (status checks keep ``latency_ms``).
     """
 
     latency_ms: float = 0.0
@@ -22,6 +28,8 @@ class SimOptions:
     reset_rate: float = 0.0
     rate_limit: float | None = None  # requests per second across the server
     docs_bodies: bool = False  # answer in the docs' sloppy, not-quite-JSON forms
+    apply_late: bool = False  # apply a mutating call after the answer's delay, not on arrival
+    stop_latency_ms: float = 0.0  # more delay for a call that changes state (a slow gateway)
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -31,7 +39,7 @@ class SimOptions:
 
     def problems(self) -> list[str]:
         found: list[str] = []
-        for name in ("latency_ms", "jitter_ms"):
+        for name in ("latency_ms", "jitter_ms", "stop_latency_ms"):
             if getattr(self, name) < 0:
                 found.append(f"{name} must be 0 or more, got {getattr(self, name)}")
         rates = ("error_rate", "hang_rate", "reset_rate")

@@ -22,18 +22,28 @@ def endpoint(api: Api, sim: SimState) -> Callable[[Request], Awaitable[Response]
         decision = await api.decide(request)
         style = Style.DOCS if sim.options.docs_bodies else Style.PLAIN
         fault = faults.choose(decision, sim)
-        acted = False
-        if decision.commit is not None and (fault is None or fault.acts):
-            decision.commit()
-            acted = True
+        acts = decision.commit is not None and (fault is None or fault.acts)
         if fault is None:
             answer = api.render(decision, style)
         else:
             answer = faults.respond(fault, decision, api, sim, style)
-        sim.log(_record(request, decision, fault, answer, acted))
         delay = sim.latency() + (fault.delay if fault else 0.0)
-        if delay and not isinstance(answer, NoAnswer) and not await sim.waits.sleep(delay):
+        if decision.commit is not None:
+            delay += sim.options.stop_latency_ms / 1000
+        waits = bool(delay) and not isinstance(answer, NoAnswer)
+        late = acts and waits and sim.options.apply_late
+        if acts and not late:
+            decision.commit()  # type: ignore[misc]
+        # Logged on arrival, so a test sees the request while the server still holds it.
+        record = _record(request, decision, fault, answer, acts and not late)
+        sim.log(record)
+        if waits and not await sim.waits.sleep(delay):
             return DropResponse()  # the server is stopping
+        if late:
+            # A slow gateway: the stop takes effect as the answer leaves, whether
+            # or not the client is still there to read it.
+            decision.commit()  # type: ignore[misc]
+            sim.mark_acted(record)
         return answer
 
     return handle

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter, deque
+from dataclasses import replace
 from typing import Any
 
 from mobitui.core.config import Campaign, Config
@@ -149,6 +150,14 @@ class SimState:
         with self._lock:
             self._log.append(record)
             self._total += 1
+
+    def mark_acted(self, record: RequestRecord) -> None:
+        """A request logged on arrival was applied later (``SimOptions.apply_late``)."""
+        with self._lock:
+            for i in range(len(self._log) - 1, -1, -1):
+                if self._log[i] is record:
+                    self._log[i] = replace(record, acted=True)
+                    return
 
     def records(self) -> list[RequestRecord]:
         """The request log, oldest first."""

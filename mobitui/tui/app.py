@@ -524,6 +524,9 @@ class MobituiApp(App[str]):
             return  # a newer lookup has started: this answer is stale
         panel.show(campaign, result)
         self.query_one("#campaigns", CampaignPane).set_server_info(campaign.campaign_id, result.answer)
+        if result.journal_error:
+            self.notify(f"The check of {msisdn} could not be journalled: {plain(result.journal_error, 200).plain}",
+                        severity="warning", markup=False)
 
     def _poll_status(self) -> None:
         panel = next(self.query("#status").results(StatusPanel), None)
@@ -585,6 +588,12 @@ class MobituiApp(App[str]):
             return False  # these act on the main screen's widgets, not on a dialog or the bulk screen
         return True
 
+    def _shown_target(self) -> tuple[Campaign, str] | None:
+        """The number and campaign the status panel shows (what ctrl+o acts on)."""
+        if self.target is None or self.query_one("#switcher", ContentSwitcher).current != "status":
+            return None
+        return self.target
+
     def action_unsubscribe(self) -> None:
         if self.read_only:
             return
@@ -600,51 +609,97 @@ class MobituiApp(App[str]):
                 severity="error", markup=False, timeout=20,
             )
             return
-        msisdn = self._number()
-        if msisdn is None:
+        # The number in the panel, never what is half-typed in the field.
+        target = self._shown_target()
+        if target is None:
+            self.notify("Look a number up first (Enter): unsubscribe acts on the number shown in the "
+                        "status panel.", markup=False)
             return
-        campaign = self.campaign
-        plan = self.service.plan_unsubscribe(campaign, msisdn)
+        campaign, msisdn = target
+        if self._refuse_in_flight(campaign, msisdn):
+            return
+        self.prepare_unsubscribe(campaign, msisdn)
+
+    def _refuse_in_flight(self, campaign: Campaign, msisdn: str) -> bool:
+        since = self.query_one("#status", StatusPanel).in_flight(campaign.campaign_id, msisdn)
+        if since is None:
+            return False
+        self.notify(
+            f"An unsubscribe of {msisdn} in {campaign.name} is in flight (sent {int(self.clock() - since)} s ago); "
+            "not sent again. Its answer will show in the panel.",
+            severity="warning", markup=False,
+        )
+        return True
+
+    @work(group="unsubscribe-dialog", exclusive=True, exit_on_error=False, description="reading the journal")
+    async def prepare_unsubscribe(self, campaign: Campaign, msisdn: str) -> None:
+        """The dialog, with the number's last known state and its recent stops from the journal."""
+        import sqlite3
+
+        from mobitui.core.service import RECENT_UNSUBSCRIBE
+
+        service = await self.core()
+        recent, problem = None, None
+        try:
+            recent = await service.recent_unsubscribes(campaign, msisdn, RECENT_UNSUBSCRIBE)
+        except sqlite3.Error as exc:
+            problem = str(exc)
+        panel = self.query_one("#status", StatusPanel)
+        known = panel.result
+        if known is None or (known.campaign_id, known.msisdn) != (campaign.campaign_id, msisdn):
+            known = None
+        plan = service.plan_unsubscribe(campaign, msisdn)
+        dialog = UnsubscribeConfirm(campaign, msisdn, plan, known=known, recent=recent,
+                                    journal_problem=problem, clock=self.clock)
 
         def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                self.run_unsubscribe(campaign, msisdn)
-            else:
+            if not confirmed:
                 self.notify("Cancelled: nothing was sent.", markup=False)
+            elif not self._refuse_in_flight(campaign, msisdn):
+                self.run_unsubscribe(campaign, msisdn, again=dialog.needs_again)
 
-        self.push_screen(UnsubscribeConfirm(campaign, msisdn, plan), answered)
+        if len(self.screen_stack) > 1:  # another dialog or screen came up meanwhile
+            return
+        self.push_screen(dialog, answered)
 
     @work(group="unsubscribe", exit_on_error=False, description="unsubscribe")
-    async def run_unsubscribe(self, campaign: Campaign, msisdn: str) -> None:
-        service = await self.core()
+    async def run_unsubscribe(self, campaign: Campaign, msisdn: str, again: bool = False) -> None:
+        panel = self.query_one("#status", StatusPanel)
+        panel.unsubscribe_started(campaign, msisdn)
+        service = None
         try:
-            result = await service.unsubscribe(campaign, msisdn)
-        except JournalFault as exc:
-            self.notify(
-                f"Nothing was sent to {msisdn}: its attempt could not be written to the journal first. {exc}",
-                severity="error", markup=False, timeout=30,
-            )
-            self.show_journal_state(exc)
-            return
-        self.query_one("#switcher", ContentSwitcher).current = "status"
-        self.query_one("#status", StatusPanel).show_action(result)
-        self._notify_result(result)
-        if service.journal_fault is not None:
-            self.notify(
-                f"The unsubscribe of {msisdn} was sent and ended '{result.outcome.value}', but that could "
-                f"not be written to the journal: its row stays 'attempted, outcome unknown'. {service.journal_fault}",
-                severity="error", markup=False, timeout=30,
-            )
-            self.show_journal_state(service.journal_fault)
-        self.target = (campaign, msisdn)
-        self._check(refresh=True)
+            service = await self.core()
+            result = await service.unsubscribe(campaign, msisdn, again=again)
+        except Exception as exc:  # noqa: BLE001 - told as it is: the request may have left
+            from mobitui.core.results import Operation, Outcome
 
-    def _notify_result(self, result: Result) -> None:
-        if result.ok:
-            self.notify(f"Unsubscribe of {result.msisdn} accepted.", markup=False)
-        else:
+            result = Result(msisdn, campaign.campaign_id, Operation.UNSUBSCRIBE, campaign.unsubscribe_via,
+                            Outcome.UNKNOWN, error=f"mobitui failed while unsubscribing ({type(exc).__name__}); "
+                            "the request may have left: outcome unknown, check status.")
+        panel.unsubscribe_finished(campaign, result)
+        self._notify_result(campaign, result)
+        if service is not None and service.journal_fault is not None:
+            self.show_journal_state(service.journal_fault)  # the banner, and the retries until it works
+        shown = self._shown_target()
+        if shown is not None and (shown[0].campaign_id, shown[1]) == (campaign.campaign_id, msisdn):
+            self._check(refresh=True)  # only the number it concerns, if it is still the one shown
+
+    def _notify_result(self, campaign: Campaign, result: Result) -> None:
+        what = f"Unsubscribe of {result.msisdn} in {campaign.name}"
+        if result.ok and result.journal_error:
             self.notify(
-                f"Unsubscribe of {result.msisdn}: {plain(result.error, 300).plain}",
+                f"{what} accepted, could not be journalled: {plain(result.journal_error, 200).plain}. "
+                "The journal's row says 'attempted'; do not send it again.",
+                severity="warning", markup=False, timeout=20,
+            )
+        elif result.ok:
+            self.notify(f"{what} accepted.", markup=False)
+        else:
+            text = plain(result.error, 300).plain
+            if result.journal_error:
+                text += f" (could not be journalled: {plain(result.journal_error, 200).plain})"
+            self.notify(
+                f"{what}: {text}",
                 severity="warning" if result.outcome.value == "unknown" else "error",
                 markup=False,
                 timeout=15,

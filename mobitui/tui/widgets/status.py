@@ -28,8 +28,16 @@ def _flag(value: object) -> Text:
     return plain(value, 20)
 
 
+Target = tuple[str, str]  # (campaign_id, msisdn)
+
+
 class StatusPanel(VerticalScroll):
-    """Shows one answer; the app decides when to ask again."""
+    """Shows one answer; the app decides when to ask again.
+
+    An unsubscribe's line names its own MSISDN and campaign and is drawn only
+    while the panel shows that number in that campaign: an answer that comes
+    back after the operator looked up another number is never drawn under it.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.time, overrides: dict[str, str] | None = None,
                  demo: bool = False, **kw: object) -> None:
@@ -40,6 +48,9 @@ class StatusPanel(VerticalScroll):
         self.result: Result | None = None
         self.change: tuple[str | None, str | None, float] | None = None
         self.busy = False
+        self.shown: Target | None = None  # the number and campaign on screen now
+        # Unsubscribes of this session by target: campaign, started (clock), result (None: in flight)
+        self.actions: dict[Target, tuple[Campaign, float, Result | None]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-title")
@@ -66,14 +77,15 @@ class StatusPanel(VerticalScroll):
 
     def show_loading(self, campaign: Campaign, msisdn: str, refresh: bool, network: Network | None = None) -> None:
         self.busy = True
+        self.shown = (campaign.campaign_id, msisdn)
         if not refresh or self.result is None:
             self.query_one("#status-title", Static).update(self._title(campaign, msisdn))
             self._big("checking…", "-waiting")
             for sid in ("#state-desc", "#status-fields", "#status-error", "#status-action"):
                 self.query_one(sid, Static).update("")
             self.query_one("#status-error").display = False
-            self.query_one("#status-action").display = False
             self.change = None
+            self._draw_action()
         waiting = "checking now…"
         if network is not None:  # a server that never answers must not look like a slow one
             until = time.strftime("%H:%M:%S", time.localtime(self.clock() + network.status_bound_seconds))
@@ -96,6 +108,8 @@ class StatusPanel(VerticalScroll):
         elif not same_target:
             self.change = None
         self.result = result
+        self.shown = (campaign.campaign_id, result.msisdn)
+        self._draw_action()
         self.query_one("#status-title", Static).update(self._title(campaign, result.msisdn))
         if result.ok:
             meaning = states.meaning(result.state)
@@ -129,22 +143,63 @@ class StatusPanel(VerticalScroll):
         err.display = bool(result.error)
         self.tick()
 
-    def show_action(self, result: Result) -> None:
-        t = Text()
-        when = time.strftime("%H:%M:%S", time.localtime(result.checked_at))
-        if result.ok:
-            t.append(f"✓ unsubscribe accepted at {when}", "bold green")
-            if result.reference:
-                t.append(", reference ")
-                t.append_text(plain(result.reference, 80))
-            t.append("; the state above is checked again after it", "dim")
-        elif result.outcome is Outcome.UNKNOWN:
-            t.append(f"? unsubscribe at {when}, outcome unknown: ", "bold yellow")
-            t.append_text(plain(result.error, 400))
-        else:
-            t.append(f"✗ unsubscribe at {when} failed: ", "bold red")
-            t.append_text(plain(result.error, 400))
+    def unsubscribe_started(self, campaign: Campaign, msisdn: str) -> None:
+        self.actions[(campaign.campaign_id, msisdn)] = (campaign, self.clock(), None)
+        self._draw_action()
+
+    def unsubscribe_finished(self, campaign: Campaign, result: Result) -> None:
+        key = (campaign.campaign_id, result.msisdn)
+        started = self.actions.get(key, (campaign, self.clock(), None))[1]
+        self.actions[key] = (campaign, started, result)
+        self._draw_action()
+
+    def in_flight(self, campaign_id: str, msisdn: str) -> float | None:
+        """When this number's unsubscribe in this campaign was sent, while it is in flight."""
+        entry = self.actions.get((campaign_id, msisdn))
+        return entry[1] if entry is not None and entry[2] is None else None
+
+    def _draw_action(self) -> None:
         action = self.query_one("#status-action", Static)
+        entry = self.actions.get(self.shown) if self.shown is not None else None
+        if entry is None:
+            action.update("")
+            action.display = False
+            return
+        campaign, started, result = entry
+        msisdn = self.shown[1] if self.shown else ""
+        what = Text.assemble("unsubscribe of ", (msisdn, "bold"), " in ", (campaign.name, "bold"))
+        t = Text()
+        if result is None:
+            since = time.strftime("%H:%M:%S", time.localtime(started))
+            t.append("⧗ ", "bold yellow")
+            t.append_text(what)
+            t.append(f": in flight since {since} ({max(0, int(self.clock() - started))} s), "
+                     "waiting for the answer; not sent again meanwhile", "yellow")
+        else:
+            when = time.strftime("%H:%M:%S", time.localtime(result.checked_at))
+            if result.ok:
+                t.append("✓ ", "bold green")
+                t.append_text(what)
+                t.append(f" accepted at {when}", "bold green")
+                if result.reference:
+                    t.append(", reference ")
+                    t.append_text(plain(result.reference, 80))
+                if result.journal_error:
+                    t.append("; could not be journalled: ", "bold yellow")
+                    t.append_text(plain(result.journal_error, 200))
+                    t.append(" (the journal's row says 'attempted')", "yellow")
+                else:
+                    t.append("; the state above is checked again after it", "dim")
+            elif result.outcome is Outcome.UNKNOWN:
+                t.append("? ", "bold yellow")
+                t.append_text(what)
+                t.append(f" at {when}, outcome unknown: ", "bold yellow")
+                t.append_text(plain(result.error, 400))
+            else:
+                t.append("✗ ", "bold red")
+                t.append_text(what)
+                t.append(f" at {when} failed: ", "bold red")
+                t.append_text(plain(result.error, 400))
         action.update(t)
         action.display = True
 
@@ -160,7 +215,9 @@ class StatusPanel(VerticalScroll):
         self.query_one("#status-age", Static).update(Text(f"the last check failed{age}", "dim italic"))
 
     def tick(self) -> None:
-        """Refresh the "checked N s ago" line and the change marker."""
+        """Refresh the "checked N s ago" line, the change marker and an in-flight unsubscribe's age."""
+        if self.shown is not None and self.shown in self.actions and self.actions[self.shown][2] is None:
+            self._draw_action()
         if self.result is None or self.busy:
             return
         age = max(0, int(self.clock() - self.result.checked_at))
