@@ -153,9 +153,9 @@ async def test_a_late_answer_is_never_drawn_under_another_number(simulator, sim_
 async def test_an_answer_the_journal_cannot_take_is_told_as_accepted_and_the_screen_stays_live(
     make_simulator, monkeypatch
 ):
-    import mobitui.core.journal as journal_module
+    import mobitui.tui.app as app_module
 
-    monkeypatch.setattr(journal_module, "BUSY_TIMEOUT", 1.0)
+    monkeypatch.setattr(app_module, "JOURNAL_BUSY_TIMEOUT", 1.0)  # the console's journal thread waits 1 s
     server = make_simulator(stop_latency_ms=600, apply_late=True)
     cid = server.config.campaign(JOKES).campaign_id
     app = make_app(with_ui(server.config, refresh_interval=0), campaign=JOKES)
@@ -179,7 +179,8 @@ async def test_an_answer_the_journal_cannot_take_is_told_as_accepted_and_the_scr
             locker.execute("ROLLBACK")
             locker.close()
         (note,) = [n for n in seen if "could not be journalled" in n]
-        assert note.startswith(f"Unsubscribe of {ACTIVE} in {JOKES} accepted, could not be journalled: database is locked")
+        assert note.startswith(f"Unsubscribe of {ACTIVE} in {JOKES} accepted, could not be journalled: ")
+        assert "another process holds its lock" in note
         assert "could not be journalled" in text_of(app, "#status-action")
         assert not any("failed unexpectedly" in n for n in seen)
         await settle(app, pilot)
