@@ -255,3 +255,50 @@ async def test_a_check_that_hangs_says_how_many_attempts_and_when_it_gives_up(si
         # 2 attempts x (2 s connect + 3 s read) + 1 s between them = 11 s from now
         assert age == "checking now… up to 2 attempt(s); gives up by " + _time.strftime(
             "%H:%M:%S", _time.localtime(now + 11))
+
+
+def _burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    """Keys arriving together, as tmux send-keys or a fast typist delivers them: all are
+    queued before the first is handled (pilot.press waits between keys)."""
+    from textual import events
+
+    for k in keys:
+        char = k if len(k) == 1 else {"enter": "\r", "backspace": "\x7f", "ctrl+u": "\x15"}.get(k)
+        app.post_message(events.Key(k, char))
+
+
+async def test_keys_in_a_burst_land_in_order_and_unchanged(sim_config, simulator):
+    from test_console import settle
+
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        field = app.query_one("#msisdn", Input)
+        _burst(app, *"0700000112", "backspace", "3")  # a typo corrected at once
+        await pilot.pause(0.2)
+        assert field.value == "0700000113"
+        _burst(app, "ctrl+u", *"0700000105")  # clear the line, type a new number
+        await pilot.pause(0.2)
+        assert field.value == "0700000105"
+        _burst(app, "enter")  # look it up
+        await settle(app, pilot)
+        app.request_log.flush()
+        _burst(app, "f6", "enter")  # then open its exchange from the log
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ExchangeDetail)
+        await pilot.press("escape")
+        _burst(app, "ctrl+f", *"jokes", "enter", *"0700000107", "enter")
+        await settle(app, pilot)
+        assert app.campaign.name == "Kenya Jokes SMS"
+        assert field.value == "0700000107"
+        title = str(app.query_one("#status-title", Static).render())
+        assert "254700000107 in Kenya Jokes SMS" in title
+
+
+async def test_the_unsubscribe_key_in_read_only_says_why(sim_config, simulator):
+    app = make_app(with_ui(sim_config, refresh_interval=0), read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*"254700000101", "enter", "ctrl+o")
+        await pilot.pause(0.2)
+        assert any(n.message.startswith("read-only mode (--read-only or ui.read_only = true): unsubscribe refused")
+                   for n in app._notifications)
+    assert not [r for r in simulator.sim.records() if "unsubscribe" in r.path or "sendsms" in r.path]

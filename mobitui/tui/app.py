@@ -85,12 +85,12 @@ class MobituiApp(App[str]):
         Binding("ctrl+r", "refresh", "Re-check", id="refresh"),
         Binding("ctrl+g", "everywhere", "All campaigns", id="everywhere"),
         Binding("ctrl+o", "unsubscribe", "Unsubscribe", id="unsubscribe"),
-        Binding("ctrl+f", "filter", "Campaigns", id="filter"),
+        Binding("ctrl+f", "filter", "Campaigns", id="filter", priority=True),
         Binding("ctrl+l", "toggle_log", "Log", id="toggle_log"),
-        Binding("ctrl+n", "bulk", "Bulk", id="bulk"),
-        Binding("f6", "focus_log", "Focus log", show=False, id="focus_log"),
-        # Priority: run as the key is read, before the keys typed after it are routed
-        # to whatever had focus (they belong in the MSISDN field).
+        Binding("ctrl+n", "bulk", "Bulk", id="bulk", priority=True),
+        Binding("f6", "focus_log", "Focus log", show=False, id="focus_log", priority=True),
+        # Priority (here and for the keys that move focus above): run as the key is
+        # read, before the keys typed after it are routed to whatever had focus.
         Binding("escape", "focus_lookup", "Back to lookup", show=False, id="focus_lookup", priority=True),
     ]
 
@@ -145,8 +145,32 @@ class MobituiApp(App[str]):
                 await super().on_event(events.Key("escape", "\x1b"))
                 char = event.character or ""
                 event = events.Key(char if char.isalnum() else event.key.removeprefix("alt+"), char)
+            if isinstance(event, events.Key) and event.key == "enter" and self._choose_from_filter():
+                return
+            if isinstance(event, events.Key) and self.read_only and self._is_unsubscribe_key(event.key):
+                from mobitui.core.readonly import refusal
+
+                # The action is absent in read-only (footer, palette); its key still says why.
+                self.notify(refusal("unsubscribe"), severity="warning", markup=False)
+                return
             self._route_number_to_lookup(event)
         await super().on_event(event)
+
+    def _is_unsubscribe_key(self, key: str) -> bool:
+        return any(b.action == "unsubscribe" for b in self._bindings.key_to_bindings.get(key, ()))
+
+    def _choose_from_filter(self) -> bool:
+        """Enter in the campaign filter: the first match becomes the campaign and the
+        MSISDN field takes focus, both before the next key is read (the number typed
+        next is looked up in that campaign). False when the filter has no focus."""
+        pane = self.query_one("#campaigns", CampaignPane)
+        if self.focused is not pane.query_one("#campaign-filter", Input):
+            return False
+        chosen = pane.choose_highlighted()
+        if chosen is None:
+            return True  # no match: nothing to choose, the key is spent
+        self._campaign_selected(CampaignPane.Selected(chosen, chosen=True))
+        return True
 
     def _is_esc_then_key(self, event: events.Key) -> bool:
         if not event.key.startswith("alt+") or not event.character or len(event.character) != 1:
@@ -160,7 +184,8 @@ class MobituiApp(App[str]):
         if isinstance(focused, (Input, TextArea)):
             return
         text = event.text if isinstance(event, events.Paste) else (event.character or "")
-        if not text or not (text.strip()[:1].isdigit() or text.strip()[:1] in "+(\u202a\u200e"):
+        first = text.strip()[:1]
+        if not first or not (first.isdigit() or first in "+(\u202a\u200e"):  # not Enter, Tab, a letter
             return
         if isinstance(event, events.Key) and len(text) != 1:
             return
@@ -210,7 +235,7 @@ class MobituiApp(App[str]):
             return
         if self.runtime.demo:
             yield Static(
-                "DEMO  built-in simulator on this machine, demo account and key: no real subscriber is touched",
+                "DEMO  built-in simulator, demo account and key: no real subscriber is touched",
                 id="demo-banner",
             )
         if self.read_only:
@@ -464,11 +489,17 @@ class MobituiApp(App[str]):
         self.sub_title = campaign.name + ("  [read-only]" if self.read_only else "")
         self.query_one("#lookup", LookupBar).set_country(campaign.country)
 
+    # The focus moves below are made at once (App.set_focus), not as Widget.focus()
+    # does, after the events already queued: keys typed right after the shortcut
+    # belong to the widget it moves to.
     def action_filter(self) -> None:
-        self.query_one("#campaign-filter", Input).focus()
+        self.set_focus(self.query_one("#campaign-filter", Input))
 
     def action_focus_lookup(self) -> None:
-        self.query_one("#lookup", LookupBar).input.focus()
+        """Esc: to the MSISDN field, its text selected, so a number typed next replaces it."""
+        field = self.query_one("#lookup", LookupBar).input
+        self.set_focus(field)
+        field.select_all()
 
     # -- lookup ------------------------------------------------------------------
     @on(Input.Submitted, "#msisdn")
@@ -803,7 +834,7 @@ class MobituiApp(App[str]):
     def action_focus_log(self) -> None:
         log = self.query_one("#log", RequestLog)
         log.display = True
-        log.focus()
+        self.set_focus(log)
 
     # -- help and palette ----------------------------------------------------------
     def key_rows(self) -> list[tuple[str, str, str]]:

@@ -144,7 +144,7 @@ class BulkScreen(Screen[None]):
         c = self.campaign
         runtime = getattr(self.app, "runtime", None)
         if runtime is not None and runtime.demo:
-            yield Static("DEMO  built-in simulator on this machine, demo account and key: no real subscriber is touched",
+            yield Static("DEMO  built-in simulator, demo account and key: no real subscriber is touched",
                          id="demo-banner")
         if self.read_only:
             yield Static("READ-ONLY  unsubscribing is switched off", id="readonly-banner")
@@ -437,8 +437,8 @@ class BulkScreen(Screen[None]):
             p = event.progress
             self._show_progress(p)
             self.notify(
-                f"Job {event.job_id} {event.state.value}: {p.done} done, {p.unknown} unknown, "
-                f"{p.outcomes.get('failed', 0)} failed.",
+                f"Job {event.job_id} {event.state.value}: {p.outcomes.get('ok', 0)} ok, "
+                f"{p.outcomes.get('failed', 0)} failed, {p.unknown} unknown, of {p.total}.",
                 markup=False,
                 timeout=10,
             )
@@ -455,7 +455,7 @@ class BulkScreen(Screen[None]):
         t = Text()
         t.append("━" * filled, "bold green")
         t.append("━" * (width - filled), "dim")
-        t.append(f" {100 * finished / p.total if p.total else 100:.0f}%\n")
+        t.append(f" {100 * finished // p.total if p.total else 100}%\n")  # 100% only when all are
         t.append(f"{p.operation.value}: {finished}/{p.total}", "bold")
         if p.left or p.in_flight:  # a rate and an ETA are of a run still going
             t.append(f" · {p.rate:.0f}/s")

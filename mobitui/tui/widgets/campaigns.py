@@ -75,6 +75,20 @@ class CampaignPane(Vertical):
         if ol.option_count:
             ol.action_select()
 
+    def choose_highlighted(self) -> Campaign | None:
+        """Take the highlighted match now (Enter in the filter), without the messages
+        that would change the campaign only after keys already typed were handled.
+        Returns the campaign, or None when the filter matches none."""
+        ol = self.query_one(OptionList)
+        if not ol.option_count or ol.highlighted is None:
+            return None
+        option = ol.get_option_at_index(ol.highlighted)
+        c = next((c for c in self.campaigns if c.campaign_id == option.id), None)
+        if c is not None:
+            self.selected = c
+            self._show_info()
+        return c
+
     @on(OptionList.OptionSelected)
     @on(OptionList.OptionHighlighted)
     def _picked(self, event: OptionList.OptionSelected | OptionList.OptionHighlighted) -> None:
