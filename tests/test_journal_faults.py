@@ -184,8 +184,9 @@ async def test_an_unsubscribe_whose_attempt_cannot_be_written_is_never_sent(tmp_
     service = Service.open(sim_config, DEMO_API_KEY, Journal(db, timeout=0.2))
     try:
         with held_lock(db):
-            with pytest.raises(JournalFault):
-                await service.unsubscribe(campaign, "254700000101")
+            refused = await service.unsubscribe(campaign, "254700000101")
+        assert refused.outcome.value == "failed" and refused.error.startswith("Not sent: the journal ")
+        assert service.journal_fault is not None and service.journal_fault.kind == "locked"
         assert simulator.sim.requests == []
         # a status check is still answered, and says it could not be recorded
         with held_lock(db):

@@ -128,6 +128,7 @@ async def test_every_console_screen_against_a_server_echoing_the_key(tmp_path, e
     from test_console import ACTIVE, lookup, make_app, settle, with_ui
 
     from mobitui.simulator.demo import demo_config
+    from mobitui.tui.screens.confirm import UnsubscribeConfirm
     from mobitui.tui.screens.exchange import ExchangeDetail
 
     config = with_ui(demo_config(echo.base_url), refresh_interval=0)
@@ -154,6 +155,13 @@ async def test_every_console_screen_against_a_server_echoing_the_key(tmp_path, e
                 await pilot.pause()
                 shots.append(app.export_screenshot())
                 await pilot.press("y")
+                await pilot.pause()
+                if isinstance(app.screen, UnsubscribeConfirm):  # a stop was just accepted: typed `again`
+                    shots.append(app.export_screenshot())
+                    from textual.widgets import Input
+
+                    app.screen.query_one("#confirm-again", Input).value = ""  # the `y` went into the field
+                    await pilot.press(*"again", "enter")
                 await settle(app, pilot)
                 await settle(app, pilot)
                 shots.append(app.export_screenshot())
