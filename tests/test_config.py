@@ -127,3 +127,16 @@ def test_credentials_in_an_endpoint_url_are_refused_and_never_repeated(tmp_path,
 def test_a_proxy_may_carry_its_own_credentials(tmp_path):
     text = GOOD.replace('[network]\n', '[network]\nproxy = "http://ops:pw@proxy.internal:3128"\n', 1)
     assert config.load(write(tmp_path, text)).network.proxy == "http://ops:pw@proxy.internal:3128"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/?PASSWORD=FAKEKEY-abcdef123456",
+                                 "https://gateway.example/base#frag", "https://gateway.example/?"])
+def test_an_endpoint_with_a_query_or_fragment_is_refused_without_repeating_it(url):
+    from mobitui.simulator.demo import demo_toml
+
+    text = demo_toml("http://127.0.0.1:9").replace('gateway = "http://127.0.0.1:9"', f'gateway = "{url}"')
+    assert f'gateway = "{url}"' in text
+    with pytest.raises(ConfigError) as caught:
+        config.parse(text)
+    assert "no query string or fragment" in str(caught.value)
+    assert "FAKEKEY" not in str(caught.value)

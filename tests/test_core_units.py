@@ -305,3 +305,20 @@ def test_a_child_recorder_shares_secrets_and_the_window_but_not_its_listeners():
     assert [e.id for e in parent_seen] == [a.id, b.id] and a.id != b.id
     assert [e.id for e in parent.recent] == [a.id, b.id]
     assert kid_seen == [a]  # a lookup's 429 on the console's recorder never pauses a job
+
+
+def test_a_long_server_text_is_cut_only_after_the_echoed_key_in_it_is_redacted():
+    """An HTML-encoded key near the end of a long reference: cut first, part of it would stay."""
+    import html
+
+    from mobitui.core.recorder import Recorder
+    from mobitui.core.results import Operation, Outcome, Result
+    from mobitui.core.config import Route
+
+    key = "FAKEKEY-abcdef123456"
+    encoded = "".join(f"&#{ord(c)};" for c in key)  # 100+ characters
+    r = Result("254700000101", "c" * 32, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK,
+               reference="AP:" + encoded, error="x" * 1990 + " PASSWORD=" + key)
+    Recorder([key]).scrub(r)
+    assert "FAKEKEY-abc" not in html.unescape(r.reference) and len(r.reference) <= 100
+    assert "FAKEKEY" not in r.error and len(r.error) <= 2000

@@ -96,7 +96,10 @@ def _flag(v: Any) -> bool | None:
     return None
 
 
-def _text(v: Any, limit: int = 500) -> str | None:
+def _text(v: Any, limit: int = 65_536) -> str | None:
+    """A server's field as text. Not cut to its display length here: a key echoed
+    in it must be whole when it is redacted (Recorder.scrub cuts, after redacting);
+    ``limit`` only bounds memory."""
     if v is None:
         return None
     s = v if isinstance(v, str) else json.dumps(v, default=str)
@@ -546,7 +549,7 @@ class MobivateClient:
             Outcome.FAILED,
             state=state,
             http_status=st,
-            reference=_text(data.get("reference"), 100),
+            reference=_text(data.get("reference")),
             answer=answer,
             retry_after=retry_after_seconds(reply.headers),
         )

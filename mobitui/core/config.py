@@ -119,6 +119,17 @@ def _check_base_url(v: str) -> str:
             "needs none (requests are signed with account_id), the gateway's API key is set with "
             "`mobitui auth set` or $MOBITUI_API_KEY, and a proxy goes in network.proxy"
         )
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(v)
+    if parts.query or parts.fragment or "?" in v or "#" in v:
+        # The client appends each route's path to the base URL: a query or fragment
+        # would end up before it (…/?x=1/srs/api/sendsms), and be stored with every request.
+        raise ValueError(
+            "an endpoint URL is a base (scheme, host, port and path) with no query string or "
+            "fragment: remove everything from '?' or '#'; the API key is set with `mobitui auth set` "
+            "or $MOBITUI_API_KEY"
+        )
     return v
 
 

@@ -155,6 +155,10 @@ class Exchange:
 Listener = Callable[[Exchange], None]
 
 
+# The longest a server's text is kept in a result (characters), after redaction.
+SCRUBBED_LENGTHS = {"error": 2000, "reference": 100, "state": 60}
+
+
 class _Secrets:
     __slots__ = ("values",)
 
@@ -276,12 +280,16 @@ class Recorder:
         (error, reference, state, the answer's fields: a gateway code's detail, an
         HTML title, an echoed request) redacted; the same object, returned. The one
         place such texts pass before they become a record or a screen."""
-        if not self._secrets.values:
-            return result
-        for name in ("error", "reference", "state"):
+        for name, limit in SCRUBBED_LENGTHS.items():
             value = getattr(result, name, None)
             if isinstance(value, str):
-                setattr(result, name, self.redact(value))
+                if self._secrets.values:
+                    value = self.redact(value)
+                # Cut only now: cut first, a key echoed near the end would be cut too,
+                # and a cut key is no longer found to be redacted.
+                setattr(result, name, value if len(value) <= limit else value[: limit - 1] + "…")
+        if not self._secrets.values:
+            return result
         answer = getattr(result, "answer", None)
         if isinstance(answer, dict) and answer:
             result.answer = self._redact_value(answer)
