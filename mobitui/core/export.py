@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -147,19 +146,9 @@ def export(store: JobStore, job_id: int, path: str | os.PathLike[str]) -> int:
 
 
 def _write_atomically(target: Path, write: Callable[[TextIO], int]) -> int:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            n = write(fh)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return n
+    from mobitui.core import private
+
+    return private.write_atomically(target, write, newline="")
 
 
 def column(store: JobStore, job_id: int, name: str, **where: Any) -> list[str]:

@@ -10,10 +10,13 @@ MSISDNs, which are personal data.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO, TypeVar
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+T = TypeVar("T")
 
 
 def make_dir(path: Path) -> None:
@@ -58,13 +61,14 @@ def open_new(path: Path) -> int:
     return fd
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write ``path`` whole, 0600, through a temporary file and a rename (a reader
-    never sees half a file). Raises OSError."""
+def write_atomically(path: Path, write: Callable[[TextIO], T], newline: str | None = None) -> T:
+    """Write ``path`` whole, 0600, through a temporary file beside it and a rename (a
+    reader never sees half a file): ``write(fh)`` fills it, its result is returned.
+    ``newline`` as for :func:`open` (``""`` for the csv module). Raises OSError."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(open_new(tmp), "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(open_new(tmp), "w", encoding="utf-8", newline=newline) as fh:
+            result = write(fh)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -72,3 +76,9 @@ def write_text(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+    return result
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``path`` whole and private (see :func:`write_atomically`). Raises OSError."""
+    write_atomically(path, lambda fh: fh.write(text))
