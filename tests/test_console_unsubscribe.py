@@ -47,6 +47,15 @@ async def applied(server) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError("the simulator never applied every stop")
 
 
+async def stop_the_shown_number(app, pilot, server) -> None:  # type: ignore[no-untyped-def]
+    """Look up ACTIVE, ctrl+o, y; return once its stop has reached the gateway."""
+    await lookup(app, pilot, ACTIVE)
+    await pilot.press("ctrl+o")
+    await wait_for(pilot, lambda: isinstance(app.screen, UnsubscribeConfirm))
+    await pilot.press("y")
+    await wait_for(pilot, lambda: len(stops_received(server)) == 1)
+
+
 async def wait_for(pilot, predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -61,11 +70,7 @@ async def test_a_second_ctrl_o_while_a_stop_is_in_flight_sends_nothing(make_simu
     app = make_app(with_ui(server.config, refresh_interval=0), campaign=JOKES)
     async with app.run_test(size=(120, 36)) as pilot:
         seen = notes(app)
-        await lookup(app, pilot, ACTIVE)
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: isinstance(app.screen, UnsubscribeConfirm))
-        await pilot.press("y")
-        await wait_for(pilot, lambda: len(stops_received(server)) == 1)
+        await stop_the_shown_number(app, pilot, server)
         await pilot.pause()
         action = text_of(app, "#status-action")
         assert f"unsubscribe of {ACTIVE} in {JOKES}: in flight since" in action
@@ -161,11 +166,7 @@ async def test_an_answer_the_journal_cannot_take_is_told_as_accepted_and_the_scr
     app = make_app(with_ui(server.config, refresh_interval=0), campaign=JOKES)
     async with app.run_test(size=(120, 36)) as pilot:
         seen = notes(app)
-        await lookup(app, pilot, ACTIVE)
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: isinstance(app.screen, UnsubscribeConfirm))
-        await pilot.press("y")
-        await wait_for(pilot, lambda: len(stops_received(server)) == 1)
+        await stop_the_shown_number(app, pilot, server)
         locker = sqlite3.connect(app.runtime.journal_path, isolation_level=None)
         locker.execute("BEGIN EXCLUSIVE")
         try:

@@ -136,17 +136,22 @@ def _exit_code(done: Path) -> str:
     return done.read_text().strip()
 
 
-def test_bulk_paste_of_bytes_that_are_not_utf8_is_shown_and_rejected(tmux, tmp_path):
-    """A binary paste reaches the bulk screen with replacement characters; its lines
-    are rejected, the good lines stay usable, and the console lives on."""
-    done = tmp_path / "exit-code"
-    _console(tmux, tmp_path, done)
+def _paste_binary_into_bulk(tmux, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Open the bulk screen and paste BINARY_PASTE into it as a bracketed paste."""
     tmux.keys("C-n")
     tmux.wait_for("Paste")
     paste = tmp_path / "paste.bin"
     paste.write_bytes(BINARY_PASTE)
     tmux.run("load-buffer", str(paste))
     tmux.run("paste-buffer", "-p", "-t", "t")
+
+
+def test_bulk_paste_of_bytes_that_are_not_utf8_is_shown_and_rejected(tmux, tmp_path):
+    """A binary paste reaches the bulk screen with replacement characters; its lines
+    are rejected, the good lines stay usable, and the console lives on."""
+    done = tmp_path / "exit-code"
+    _console(tmux, tmp_path, done)
+    _paste_binary_into_bulk(tmux, tmp_path)
     screen = tmux.wait_for("4 entries")
     assert "2 to send" in screen and "2 invalid" in screen, screen
     assert "25470000\ufffd0102" in screen and "binary" in screen, screen
@@ -164,10 +169,5 @@ def test_console_that_dies_unexpectedly_never_exits_0(tmux, tmp_path):
     root = Path(__file__).resolve().parent
     _console(tmux, tmp_path, done, {"TEXTUAL_DRIVER": "support.drivers:StockLinuxDriver",
                                     "PYTHONPATH": os.pathsep.join([str(root), str(root.parent)])})
-    tmux.keys("C-n")
-    tmux.wait_for("Paste")
-    paste = tmp_path / "paste.bin"
-    paste.write_bytes(BINARY_PASTE)
-    tmux.run("load-buffer", str(paste))
-    tmux.run("paste-buffer", "-p", "-t", "t")
+    _paste_binary_into_bulk(tmux, tmp_path)
     assert _exit_code(done) not in ("", "0")
