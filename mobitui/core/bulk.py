@@ -546,8 +546,8 @@ class BulkJob:
     async def _let_an_old_attempt_land(self, action: dict[str, object] | None) -> None:
         """A request sent just before the crash may still be in the server's hands: a
         status check now could say 'active' and the number would be stopped twice.
-        Wait until the attempt is as old as the client would have waited for its answer
-        (connect + read timeout, and a second)."""
+        Wait until the attempt is as old as the client can hold one request
+        (``Network.longest_wait``: connect, write and read timeouts, and a second)."""
         if action is None or not isinstance(action.get("started_at"), str):
             return
         net = self.service.config.network
@@ -556,7 +556,7 @@ class BulkJob:
         except ValueError:
             return
         age = (datetime.now(timezone.utc) - started).total_seconds()
-        grace = net.connect_timeout + net.read_timeout + 1 - age
+        grace = net.longest_wait - age
         if grace > 0:
             await asyncio.sleep(grace)
 

@@ -85,7 +85,7 @@ def _other_words(data: dict[str, Any]) -> str:
     reason in a field of its own. '' when there is nothing but the API's fields."""
     extra = [f"{k}: {v}" for k, v in data.items()
              if k not in ANSWER_FIELDS and isinstance(v, str) and v.strip()]
-    return f" The server said: {'; '.join(extra)[:500]}" if extra else ""
+    return f" The server said: {'; '.join(extra)}" if extra else ""  # cut after redaction (Recorder.scrub)
 
 
 def _flag(v: Any) -> bool | None:
@@ -259,7 +259,7 @@ class MobivateClient:
         failure: errors.TransportFailure | None = None
         # A whole-exchange bound: the read timeout is per read, so an answer dribbled a
         # byte at a time would otherwise never end.
-        deadline = net.connect_timeout + net.read_timeout * 2 + 1
+        deadline = net.longest_wait
         try:
             async with asyncio.timeout(deadline):
                 response = await self._transport.handle_async_request(request)

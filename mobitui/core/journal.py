@@ -15,19 +15,18 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-T = TypeVar("T")
-
 from mobitui.core import paths, schema
 from mobitui.core.results import Result
 from mobitui.core.config import Campaign
+
+T = TypeVar("T")
 from mobitui.core.schema import SCHEMA_VERSION, JournalFault  # noqa: F401 - part of this module's API
 
 ATTEMPTED = "attempted"
@@ -274,7 +273,6 @@ class JournalThread:
         self.path = Path(path)
         self.operator = operator or Operator.current()
         self.timeout = timeout  # None: schema.BUSY_TIMEOUT
-        self.fault: JournalFault | None = None
         self._journal: Journal | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="mobitui-journal")
         self._closed = threading.Event()
@@ -285,12 +283,10 @@ class JournalThread:
                 self._journal = Journal(self.path, self.operator, self.timeout)
             value = fn(self._journal, *args)
         except JournalFault as exc:
-            self.fault = exc
             if exc.kind != "locked" and self._journal is not None:  # reopened next time
                 self._journal.close()
                 self._journal = None
             raise
-        self.fault = None
         return value
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
