@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Input, Static, TextArea
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from mobitui.core.results import Result
@@ -117,6 +118,7 @@ class MobituiApp(App[str]):
         self._core_failure: str | None = None
         self._told_interrupted = False
         self.journal_fault: JournalFault | None = None  # shown in #journal-banner while set
+        self._journal_retry: Timer | None = None  # one pending retry at most
         self._startup_notice: str | None = None  # e.g. --campaign named no campaign
         self.key_notice: str | None = None  # the whole "no API key" problem, repeated in help
         if runtime is None:
@@ -403,7 +405,28 @@ class MobituiApp(App[str]):
             b.display = True
         if was is None or was.kind != fault.kind:
             self.notify(str(fault), severity="error", markup=False, timeout=20)
-        self.set_timer(JOURNAL_RETRY, self.check_journal)
+        # Every failed write reports here (each lookup, each refresh): one retry is
+        # enough; a timer per report would pile up retries while the journal is down.
+        if self._journal_retry is None:
+            self._journal_retry = self.set_timer(JOURNAL_RETRY, self._retry_journal)
+
+    def copy_out(self, text: str, what: str) -> None:
+        """Copy for the operator: OSC 52 now (it only writes to the terminal), tmux's
+        buffer from a thread (a subprocess that a hung tmux could hold for seconds),
+        then one message saying what happened (see :mod:`mobitui.tui.clipboard`)."""
+        self.copy_to_clipboard(text)
+        self._copy_to_tmux(text, what)
+
+    @work(thread=True, group="copy", exit_on_error=False, description="copying into tmux's buffer")
+    def _copy_to_tmux(self, text: str, what: str) -> None:
+        from mobitui.tui.clipboard import describe, to_tmux
+
+        message, warn = describe(what, to_tmux(text))
+        self.call_from_thread(self.notify, message, severity="warning" if warn else "information", markup=False)
+
+    def _retry_journal(self) -> None:
+        self._journal_retry = None
+        self.check_journal()
 
     def _show_problem(self) -> None:
         exc = self.problem
@@ -459,11 +482,12 @@ class MobituiApp(App[str]):
             notice.display = False
             return
         gateway = [c.name for c in self.config.campaigns if c.unsubscribe_via.value != "subscription-api"]
-        self.key_notice = (
+        self.key_notice = plain(  # the keyring's own error text is in it: inert, like server text
             (lookup.problem or "No API key.")
             + " Status checks work without a key"
-            + (f"; unsubscribing in {', '.join(gateway)} needs one." if gateway else ".")
-        )
+            + (f"; unsubscribing in {', '.join(gateway)} needs one." if gateway else "."),
+            2000,
+        ).plain
         # Told once in full; then one line that stays, so the state below is not
         # pushed off an 80x24 screen (F1 repeats the whole text).
         self.notify(self.key_notice, title="No API key", severity="warning", timeout=20, markup=False)

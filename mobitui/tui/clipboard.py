@@ -52,7 +52,12 @@ def copy(text: str, osc52: Callable[[str], None], what: str, environ: dict[str, 
     message never claims more than was done: OSC 52 is "sent", not "copied".
     """
     osc52(text)
-    tmux = to_tmux(text, environ)
+    return describe(what, to_tmux(text, environ))
+
+
+def describe(what: str, tmux: str | None) -> tuple[str, bool]:
+    """The operator's message for a copy whose tmux step returned ``tmux`` (see
+    :func:`to_tmux`), and whether it is a warning."""
     if tmux is None:
         return (f"{what}: sent to your terminal's clipboard with OSC 52 "
                 "(works where the terminal allows it; over SSH too).", False)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from mobitui.core.bulk import Event, Progress
-    from mobitui.core.jobs import EntryRow
+    from mobitui.core.jobs import EntryRow, JobInfo
     from mobitui.core.runner import BulkRunner
     from mobitui.core.service import Service
 
@@ -133,6 +133,7 @@ class BulkScreen(Screen[None]):
         self._parse_generation = 0
         self._dirty: set[str] = set()
         self.interrupted: list[int] = []
+        self._interrupted_info: dict[int, JobInfo] = {}  # filled with self.interrupted
         self._drawn_stats = self._drawn_rows = 0.0
         self._shown: list[int] = []  # indices into self.rows, in table order
         self._stale: set[int] = set()  # shown rows whose result is newer than their cells
@@ -555,10 +556,7 @@ class BulkScreen(Screen[None]):
 
     def action_copy_numbers(self) -> None:
         numbers = [r.entry.msisdn for r in self.rows if r.matches(self.filter) and r.entry.msisdn]
-        from mobitui.tui.clipboard import copy
-
-        message, warn = copy("\n".join(numbers), self.app.copy_to_clipboard, f"{len(numbers)} numbers ({self.filter})")
-        self.notify(message, severity="warning" if warn else "information", markup=False)
+        self.app.copy_out("\n".join(numbers), f"{len(numbers)} numbers ({self.filter})")  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="bulk-jobs", exit_on_error=False, description="looking for interrupted jobs")
     async def find_interrupted(self) -> None:
@@ -591,8 +589,11 @@ class BulkScreen(Screen[None]):
         if self.running is not None or not self.interrupted:
             return
         job_id = self.interrupted[0]
-        info = getattr(self, "_interrupted_info", {}).get(job_id)
-        if info is None or info.operation is not Operation.UNSUBSCRIBE:
+        info = self._interrupted_info.get(job_id)
+        if info is None:  # not read yet: never resume without knowing what the job sends
+            self.find_interrupted()
+            return
+        if info.operation is not Operation.UNSUBSCRIBE:
             self._resume(job_id)
             return
         if self.read_only:

@@ -82,10 +82,7 @@ class ExchangeDetail(ModalScreen[None]):
         self.dismiss(None)
 
     def action_copy(self) -> None:
-        from mobitui.tui.clipboard import copy
-
-        message, warn = copy(as_text(self.exchange), self.app.copy_to_clipboard, f"Exchange #{self.exchange.id}")
-        self.notify(message, severity="warning" if warn else "information", markup=False)
+        self.app.copy_out(as_text(self.exchange), f"Exchange #{self.exchange.id}")  # type: ignore[attr-defined]
 
     def action_save(self) -> None:
         self.save_to_file()
