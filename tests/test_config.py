@@ -140,3 +140,21 @@ def test_an_endpoint_with_a_query_or_fragment_is_refused_without_repeating_it(ur
         config.parse(text)
     assert "no query string or fragment" in str(caught.value)
     assert "FAKEKEY" not in str(caught.value)
+
+
+def test_two_gateway_campaigns_the_gateway_cannot_tell_apart_are_refused():
+    """A second campaign_id with the same shortcode, keyword and provider let one number be
+    stopped once per campaign: two STOP SMS to one subscriber (seen at the simulator's count)."""
+    from mobitui.simulator.demo import demo_toml
+
+    text = demo_toml("http://127.0.0.1:9")
+    start = text.index("[[campaigns]]", text.index('name = "Kenya Jokes SMS"') - 40)
+    end = text.find("[[campaigns]]", start + 1)
+    jokes = text[start:] if end == -1 else text[start:end]
+    twin = jokes.replace('name = "Kenya Jokes SMS"', 'name = "Kenya Jokes Twin"').replace(
+        "de000000000000000000000000c0a002", "de000000000000000000000000c0a0ff")
+    assert twin != jokes
+    with pytest.raises(ConfigError) as caught:
+        config.parse(text + "\n" + twin)
+    assert "'Kenya Jokes SMS' and 'Kenya Jokes Twin'" in str(caught.value)
+    assert "a stop for one is a stop for both" in str(caught.value)

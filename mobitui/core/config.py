@@ -326,6 +326,23 @@ class Config(_Strict):
                 raise ValueError(f"two campaigns have campaign_id {c.campaign_id}")
             seen_names.add(c.name.casefold())
             seen_ids.add(c.campaign_id)
+        # A gateway stop (mt-stop, doi) carries no campaign_id: the gateway knows the
+        # subscription by shortcode, keyword and provider. Two campaigns that share
+        # those would each be allowed one stop of a number, and both would text the
+        # same subscriber (and the second would report a stop that did not apply to it).
+        by_gateway: dict[tuple[str, str, str], str] = {}
+        for c in self.campaigns:
+            if c.unsubscribe_via is Route.SUBSCRIPTION_API:
+                continue
+            key = ((c.shortcode or "").strip(), (c.keyword or "").strip().casefold(),
+                   (c.provider or "").strip().casefold())
+            if key in by_gateway:
+                raise ValueError(
+                    f"campaigns {by_gateway[key]!r} and {c.name!r} unsubscribe through the gateway with the "
+                    "same shortcode, keyword and provider: the gateway cannot tell them apart, so a stop "
+                    "for one is a stop for both. Keep one of them"
+                )
+            by_gateway[key] = c.name
         return self
 
     def campaign(self, name_or_id: str) -> Campaign:
