@@ -9,6 +9,7 @@ MSISDNs, which are personal data.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -40,11 +41,26 @@ def make_dir(path: Path) -> None:
 
 def touch(path: Path) -> None:
     """Create ``path`` empty and 0600 if it does not exist; make an existing one 0600.
-    Raises OSError."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    Raises OSError.
+
+    An existing file is never opened: it may be an SQLite database, WAL or SHM that
+    this process already has open, and closing *any* descriptor of a file drops
+    every POSIX lock the process holds on it (https://www.sqlite.org/howtocorrupt.html,
+    section 2.2). Another process would then take itself for the journal's last
+    user and delete the WAL under our open connection.
+    """
     try:
-        if os.fstat(fd).st_mode & 0o777 != FILE_MODE:
-            os.fchmod(fd, FILE_MODE)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    except FileExistsError:
+        if not os.access(path, os.W_OK):  # what opening it for writing would have said
+            read_only_fs = os.statvfs(path).f_flag & os.ST_RDONLY
+            code = errno.EROFS if read_only_fs else errno.EACCES
+            raise OSError(code, os.strerror(code), str(path)) from None
+        if os.stat(path).st_mode & 0o777 != FILE_MODE:
+            os.chmod(path, FILE_MODE)
+        return
+    try:
+        os.fchmod(fd, FILE_MODE)
     finally:
         os.close(fd)
 
