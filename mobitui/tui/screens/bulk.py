@@ -27,6 +27,7 @@ from mobitui.core.config import Campaign
 from mobitui.core.results import Operation, Outcome, Result
 from mobitui.tui.safe import plain
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
+from mobitui.tui.widgets.field import Field
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -88,7 +89,7 @@ class ExportPrompt(ModalScreen[str | None]):
         with Vertical(id="confirm-box"):
             yield Static(Text(f"Export the rows shown ({self.which}), with their paste lines: .csv or .jsonl",
                               "bold"))
-            yield Input(value=self.default, id="export-path")
+            yield Field(value=self.default, id="export-path")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from mobitui.core.config import Campaign
+from mobitui.tui.widgets.field import Field
 
 
 class BulkUnsubscribeConfirm(ModalScreen[bool]):
@@ -42,7 +43,7 @@ class BulkUnsubscribeConfirm(ModalScreen[bool]):
             facts.append("\n\nA request whose outcome is unknown is never sent again; it is re-checked.", "dim")
             yield Static(facts, id="confirm-facts")
             yield Static(Text(f"Type {self.count} and press Enter to confirm, Esc to cancel:"))
-            yield Input(placeholder=str(self.count), id="confirm-count")
+            yield Field(placeholder=f"type {self.count}, then Enter", id="confirm-count")
             yield Static(id="confirm-refused")
 
     def on_mount(self) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Static
 from mobitui.core.results import PlannedRequest, Result
 from mobitui.core.config import Campaign
 from mobitui.tui.safe import block, plain
+from mobitui.tui.widgets.field import Field
 
 AGAIN = "again"
 
@@ -124,7 +125,7 @@ class UnsubscribeConfirm(ModalScreen[bool]):
                 warning.append(f"Another stop sends the subscriber another SMS. Type {AGAIN} and press Enter "
                                "to send it anyway; Esc cancels.", "bold")
                 yield Static(warning, id="confirm-warning")
-                yield Input(placeholder=AGAIN, id="confirm-again")
+                yield Field(placeholder=f"type {AGAIN}, then Enter", id="confirm-again")
             request = Text.assemble((f"{self.plan.method} ", "bold"), plain(self.plan.url, 2000))
             if self.plan.body:
                 request.append("\n")

@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from mobitui.core.config import Campaign
 from mobitui.tui.safe import plain
+from mobitui.tui.widgets.field import Field
 
 
 class CampaignPane(Vertical):
@@ -32,7 +33,7 @@ class CampaignPane(Vertical):
         self.server_info: dict[str, dict[str, object]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter campaigns", id="campaign-filter")
+        yield Field(placeholder="filter campaigns", id="campaign-filter")
         yield OptionList(id="campaign-list")
         yield Static(id="campaign-info")
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from mobitui.core.msisdn import Parsed, Verdict, normalise
+from mobitui.tui.widgets.field import Field
 
 
-class MsisdnInput(Input):
-    """An Input that recalls recent numbers with Up and Down."""
+class MsisdnInput(Field):
+    """The MSISDN field: recalls recent numbers with Up and Down; editing keys act in order
+    (:class:`~mobitui.tui.widgets.field.Field`)."""
 
     BINDINGS = [
         Binding("up", "recall(1)", "Older", show=False, id="recall_older"),
@@ -34,25 +36,6 @@ class MsisdnInput(Input):
 
     def reset_recall(self) -> None:
         self._pos = -1
-
-    async def _on_key(self, event: events.Key) -> None:
-        """Editing keys act in order with the characters typed around them.
-
-        Textual inserts a printable key in the field at once, but runs a bound key
-        (backspace, ctrl+u, delete, the arrows) only when its event has bubbled up to
-        the app, after the keys queued behind it were inserted: ``12<BS>3`` typed fast
-        (or sent in one burst by tmux) became ``12`` instead of ``13``, another number.
-        Here the field's own bindings run as their key arrives. Textual is pinned
-        exactly (8.2.8): this leans on ``_bindings`` and ``_on_key`` of its Input.
-        """
-        if not event.is_printable:
-            bindings = self._bindings.key_to_bindings.get(event.key)
-            if bindings:
-                event.stop()
-                event.prevent_default()
-                await self.run_action(bindings[0].action)
-                return
-        await super()._on_key(event)
 
 
 class LookupBar(Vertical):
