@@ -33,7 +33,7 @@ class Runtime:
             if self.demo:
                 from mobitui.simulator.demo import DEMO_API_KEY
 
-                self.key_lookup = secrets.KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)")
+                self.key_lookup = secrets.KeyLookup(DEMO_API_KEY, secrets.KeySource.DEMO, "not consulted (demo)")
             else:
                 self.key_lookup = secrets.lookup(self.config.account.account_id)
         return self.key_lookup

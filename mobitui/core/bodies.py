@@ -14,6 +14,7 @@ import ast
 import json
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 MT_REF = re.compile(r"\bMT-[0-9A-Za-z]{8,64}\b")
@@ -25,11 +26,24 @@ _WORDS_OUTSIDE_STRINGS = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|\b(
 _PY = {"true": "True", "false": "False", "null": "None", "Null": "None", "NULL": "None", "none": "None"}
 
 
+class BodyKind(StrEnum):
+    """The form a response body was read as. A ``StrEnum``: ``body.kind == "html"``
+    still holds where the word was compared before this type existed."""
+
+    JSON = "json"  # strict JSON
+    LITERAL = "literal"  # the docs' Python-style literal (True, Null, sets, trailing commas)
+    MT = "mt"  # an MT reference on its own ({ "MT-..." }, a bare string)
+    ZERO = "zero"  # 0: success, as older integrations answer
+    HTML = "html"  # a page, from a proxy or a server in the way
+    TEXT = "text"  # anything else that is text
+    EMPTY = "empty"  # no body, or whitespace only
+
+
 @dataclass(slots=True)
 class Body:
     """What a response body turned out to be."""
 
-    kind: str  # json | literal | mt | zero | html | text | empty
+    kind: BodyKind
     data: Any = None  # the parsed value (dict, set, int...) when there is one
     text: str = ""  # the body decoded for display (replacement characters if needed)
     mt_reference: str | None = None
@@ -78,28 +92,28 @@ def _html_title(text: str) -> str | None:
 
 def read_body(raw: bytes, content_type: str = "") -> Body:
     if not raw or not raw.strip():
-        return Body("empty", notes=["empty body"])
+        return Body(BodyKind.EMPTY, notes=["empty body"])
     text, replaced = decode(raw)
     notes = ["body is not valid UTF-8; undecodable bytes shown as \ufffd"] if replaced else []
     stripped = text.strip()
 
     looks_html = "html" in content_type.lower() or stripped[:1] == "<"
     if looks_html and re.search(r"<\s*(!doctype|html|head|body|title|h1)\b", stripped[:2048], re.I):
-        return Body("html", text=text, html_title=_html_title(stripped), notes=notes)
+        return Body(BodyKind.HTML, text=text, html_title=_html_title(stripped), notes=notes)
 
     if stripped == "0":
-        return Body("zero", data=0, text=text, notes=notes)
+        return Body(BodyKind.ZERO, data=0, text=text, notes=notes)
 
     data: Any = None
-    kind = ""
+    kind: BodyKind | None = None
     try:
         data = json.loads(stripped)
-        kind = "json"
+        kind = BodyKind.JSON
     except (ValueError, RecursionError):
         for candidate in (stripped, _missing_commas(stripped)):
             try:
                 data = _python_literal(candidate)
-                kind = "literal"
+                kind = BodyKind.LITERAL
                 notes.append("body is not JSON; read as the docs' Python-style literal")
                 break
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -110,23 +124,24 @@ def read_body(raw: bytes, content_type: str = "") -> Body:
         (only,) = tuple(data)
         if isinstance(only, str) and MT_REF.fullmatch(only.strip()):
             mt = only.strip()
-            return Body("mt", data=mt, text=text, mt_reference=mt, notes=notes)
+            return Body(BodyKind.MT, data=mt, text=text, mt_reference=mt, notes=notes)
     if isinstance(data, str) and MT_REF.fullmatch(data.strip()):
-        return Body("mt", data=data, text=text, mt_reference=data.strip(), notes=notes)
+        return Body(BodyKind.MT, data=data, text=text, mt_reference=data.strip(), notes=notes)
     if isinstance(data, dict):
         for v in data.values():
             if isinstance(v, str) and MT_REF.fullmatch(v.strip()):
                 mt = v.strip()
                 break
+        assert kind is not None  # a dict comes only from parsing, which set the kind
         return Body(kind, data=data, text=text, mt_reference=mt, notes=notes)
     if isinstance(data, int) and not isinstance(data, bool) and data == 0:
-        return Body("zero", data=0, text=text, notes=notes)
+        return Body(BodyKind.ZERO, data=0, text=text, notes=notes)
 
     m = MT_REF.fullmatch(stripped) or (
         MT_REF.search(stripped) if len(stripped) < 200 and stripped[:1] in "{[\"'" else None
     )
     if m:
-        return Body("mt", data=m.group(0), text=text, mt_reference=m.group(0), notes=notes)
-    if kind:
+        return Body(BodyKind.MT, data=m.group(0), text=text, mt_reference=m.group(0), notes=notes)
+    if kind is not None:
         return Body(kind, data=data, text=text, notes=notes)
-    return Body("text", text=text, notes=notes)
+    return Body(BodyKind.TEXT, text=text, notes=notes)

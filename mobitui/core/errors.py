@@ -16,10 +16,14 @@ import errno
 import socket
 import ssl
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING
 
 import httpcore
 import httpx
+
+if TYPE_CHECKING:
+    from mobitui.core.transport import Phase
 
 
 class Sent(str, Enum):
@@ -28,28 +32,61 @@ class Sent(str, Enum):
     YES = "yes"
 
 
+class FailureKind(StrEnum):
+    """What the network did to a request, as :func:`classify` reads it.
+
+    A ``StrEnum``: the value is the word code compared and shown before this type
+    existed (``f.kind == "refused"`` still holds), so nothing written changes."""
+
+    # Before the write (Sent.NO): nothing left the machine.
+    DNS = "dns"
+    REFUSED = "refused"
+    UNREACHABLE = "unreachable"
+    TLS = "tls"
+    CONNECT_TIMEOUT = "connect_timeout"
+    POOL_TIMEOUT = "pool_timeout"
+    PROXY = "proxy"
+    UNSUPPORTED = "unsupported"
+    # After it (Sent.MAYBE, or Sent.YES once the answer began).
+    READ_TIMEOUT = "read_timeout"
+    TOO_SLOW = "too_slow"
+    WRITE_TIMEOUT = "write_timeout"
+    RESET = "reset"
+    STALE = "stale"
+    PROTOCOL = "protocol"
+    HEAD_TOO_LARGE = "head_too_large"
+    TLS_AFTER = "tls_after"
+    DECODING = "decoding"  # Sent.YES: the answer came
+    OTHER = "other"
+
+
+# Worth trying again by themselves (a busy or restarting server, a dropped connection).
+TRANSIENT_KINDS = frozenset({
+    FailureKind.REFUSED,
+    FailureKind.CONNECT_TIMEOUT,
+    FailureKind.READ_TIMEOUT,
+    FailureKind.WRITE_TIMEOUT,
+    FailureKind.RESET,
+    FailureKind.PROTOCOL,
+    FailureKind.POOL_TIMEOUT,
+    FailureKind.STALE,
+    FailureKind.TOO_SLOW,
+})
+
+
 @dataclass(frozen=True, slots=True)
 class TransportFailure:
-    # before the write (Sent.NO): dns | refused | unreachable | tls | connect_timeout | pool_timeout | proxy | unsupported
-    # after it: read_timeout | too_slow | write_timeout | reset | stale | protocol | head_too_large | tls_after
-    #           | decoding (Sent.YES: the answer came) | other
-    kind: str
+    kind: FailureKind
     message: str
     sent: Sent
 
+    def __post_init__(self) -> None:
+        # A plain word from older code is taken as the member it names (ValueError if none).
+        object.__setattr__(self, "kind", FailureKind(self.kind))
+
     @property
     def transient(self) -> bool:
-        return self.kind in {
-            "refused",
-            "connect_timeout",
-            "read_timeout",
-            "write_timeout",
-            "reset",
-            "protocol",
-            "pool_timeout",
-            "stale",
-            "too_slow",
-        }
+        return self.kind in TRANSIENT_KINDS
 
 
 # Gateway result codes. 511 is documented (seed 003); the rest come from an old
@@ -155,21 +192,22 @@ _BEFORE_THE_WRITE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout
                      httpx.UnsupportedProtocol)
 
 
-def phase(exc: BaseException) -> str:
-    """How far the request got: ``pool``, ``connect`` (nothing sent) or ``exchange``/``body``.
+def phase(exc: BaseException) -> Phase:
+    """How far the request got: ``Phase.POOL``, ``Phase.CONNECT`` (nothing sent) or
+    ``Phase.EXCHANGE`` / ``Phase.BODY``.
 
     Read from :class:`mobitui.core.transport.TransportError` where the transport raised
     it; for any other exception from httpx's types (connect and pool errors happen
     before the write); anything else counts as after the write (the safe side)."""
-    from mobitui.core.transport import TransportError
+    from mobitui.core.transport import Phase, TransportError
 
     if isinstance(exc, TransportError):
         return exc.phase
     if isinstance(exc, httpx.PoolTimeout):
-        return "pool"
+        return Phase.POOL
     if isinstance(exc, _BEFORE_THE_WRITE):
-        return "connect"
-    return "exchange"
+        return Phase.CONNECT
+    return Phase.EXCHANGE
 
 
 def classify(
@@ -190,56 +228,59 @@ def classify(
     nothing was sent; after it the server may have the request (``Sent.MAYBE``), or
     has it (``Sent.YES``) once its answer began. The chain only chooses the words:
     an ``ssl.SSLError`` after the write is a TLS failure of a request that was sent."""
+    from mobitui.core.transport import Phase
+
     chain = _chain(exc)
     where = phase(exc)
     reused = bool(getattr(exc, "reused", False))
     text = " ".join(str(e).lower() for e in chain)
-    if where == "pool":
-        kind = "pool_timeout"
-    elif where == "connect":
+    kind: FailureKind
+    if where is Phase.POOL:
+        kind = FailureKind.POOL_TIMEOUT
+    elif where is Phase.CONNECT:
         if any(isinstance(e, socket.gaierror) for e in chain):
-            kind = "dns"
+            kind = FailureKind.DNS
         elif any(isinstance(e, ssl.SSLError) for e in chain):
-            kind = "tls"
+            kind = FailureKind.TLS
         elif any(isinstance(e, ConnectionRefusedError) for e in chain):
-            kind = "refused"
+            kind = FailureKind.REFUSED
         elif any(isinstance(e, (httpx.ConnectTimeout, httpcore.ConnectTimeout, TimeoutError)) for e in chain):
-            kind = "connect_timeout"
+            kind = FailureKind.CONNECT_TIMEOUT
         elif any(isinstance(e, (httpx.ProxyError, httpcore.ProxyError)) for e in chain):
-            kind = "proxy"
+            kind = FailureKind.PROXY
         elif any(isinstance(e, (httpx.UnsupportedProtocol, httpcore.UnsupportedProtocol)) for e in chain):
-            kind = "unsupported"
+            kind = FailureKind.UNSUPPORTED
         elif "name or service" in text or "nodename" in text or "resolve" in text:
-            kind = "dns"
+            kind = FailureKind.DNS
         elif any(isinstance(e, OSError) and e.errno in _UNREACHABLE for e in chain):
-            kind = "unreachable"
+            kind = FailureKind.UNREACHABLE
         else:
-            kind = "refused"
+            kind = FailureKind.REFUSED
     elif deadline is not None or (
         isinstance(exc, TimeoutError) and not any(isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)) for e in chain)
     ):
-        kind = "too_slow"
+        kind = FailureKind.TOO_SLOW
     elif any(isinstance(e, httpx.DecodingError) for e in chain):
-        kind = "decoding"
+        kind = FailureKind.DECODING
     elif any(isinstance(e, ssl.SSLError) for e in chain):
-        kind = "tls_after"
+        kind = FailureKind.TLS_AFTER
     elif "receive buffer too long" in text:
-        kind = "head_too_large"
+        kind = FailureKind.HEAD_TOO_LARGE
     elif any(isinstance(e, (httpx.ReadTimeout, httpcore.ReadTimeout)) for e in chain):
-        kind = "read_timeout"
+        kind = FailureKind.READ_TIMEOUT
     elif any(isinstance(e, (httpx.WriteTimeout, httpcore.WriteTimeout)) for e in chain):
-        kind = "write_timeout"
+        kind = FailureKind.WRITE_TIMEOUT
     elif any(isinstance(e, (httpx.ReadError, httpx.WriteError, httpcore.ReadError, httpcore.WriteError,
                             ConnectionError)) for e in chain) or "disconnected" in text or "incomplete" in text:
         # On a kept-alive connection, before any answer: the server dropped the connection
         # as the request went out (httpcore had checked it was not closed while idle).
-        kind = "stale" if reused and where == "exchange" and not answer_started else "reset"
+        kind = FailureKind.STALE if reused and where is Phase.EXCHANGE and not answer_started else FailureKind.RESET
     elif any(isinstance(e, (httpx.RemoteProtocolError, httpcore.RemoteProtocolError)) for e in chain):
-        kind = "protocol"
+        kind = FailureKind.PROTOCOL
     elif any(isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)) for e in chain):
-        kind = "read_timeout"
+        kind = FailureKind.READ_TIMEOUT
     else:
-        kind = "other"
+        kind = FailureKind.OTHER
     failure = _describe(kind, exc, host, connect_timeout, read_timeout, deadline)
     if answer_started and failure.sent is Sent.MAYBE:
         failure = TransportFailure(failure.kind, failure.message, Sent.YES)
@@ -267,63 +308,63 @@ def _detail(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _describe(kind: str, exc: BaseException, host: str, ct: float, rt: float,
+def _describe(kind: FailureKind, exc: BaseException, host: str, ct: float, rt: float,
               deadline: float | None = None) -> TransportFailure:
     nothing = " Nothing was sent."
     maybe = " The server may have received the request."
-    if kind == "dns":
+    if kind is FailureKind.DNS:
         return TransportFailure(
             kind,
             f"DNS failure: cannot resolve {host}. Check the endpoint in the config and the bastion's DNS.{nothing}",
             Sent.NO,
         )
-    if kind == "refused":
+    if kind is FailureKind.REFUSED:
         return TransportFailure(
             kind,
             f"Connection refused by {host}: nothing is listening there (wrong port, service down, or a firewall).{nothing}",
             Sent.NO,
         )
-    if kind == "unreachable":
+    if kind is FailureKind.UNREACHABLE:
         return TransportFailure(
             kind,
             f"No route to {host}: the network or host is unreachable from here ({_detail(exc)}).{nothing}",
             Sent.NO,
         )
-    if kind == "tls":
+    if kind is FailureKind.TLS:
         return TransportFailure(
             kind,
             f"TLS failure with {host}: {_tls_detail(exc)}. If a corporate proxy re-signs traffic, set network.ca_bundle.{nothing}",
             Sent.NO,
         )
-    if kind == "connect_timeout":
+    if kind is FailureKind.CONNECT_TIMEOUT:
         return TransportFailure(
             kind,
             f"Connect timeout: no connection to {host} within {ct:g} s (network.connect_timeout).{nothing}",
             Sent.NO,
         )
-    if kind == "pool_timeout":
+    if kind is FailureKind.POOL_TIMEOUT:
         return TransportFailure(
             kind,
             f"No free connection to {host} within {ct:g} s (too many requests in flight).{nothing}",
             Sent.NO,
         )
-    if kind == "proxy":
+    if kind is FailureKind.PROXY:
         return TransportFailure(
             kind,
             f"The proxy (network.proxy) would not open a tunnel to {host}: {_detail(exc)}. Check network.proxy.{nothing}",
             Sent.NO,
         )
-    if kind == "unsupported":
+    if kind is FailureKind.UNSUPPORTED:
         return TransportFailure(
             kind, f"Cannot send to {host}: {_detail(exc)}. Check the endpoint in the config.{nothing}", Sent.NO
         )
-    if kind == "read_timeout":
+    if kind is FailureKind.READ_TIMEOUT:
         return TransportFailure(
             kind,
             f"Read timeout: the request was sent to {host} but no answer came within {rt:g} s (network.read_timeout).",
             Sent.MAYBE,
         )
-    if kind == "too_slow":
+    if kind is FailureKind.TOO_SLOW:
         within = f" within {deadline:g} s" if deadline is not None else " in time"
         return TransportFailure(
             kind,
@@ -332,52 +373,52 @@ def _describe(kind: str, exc: BaseException, host: str, ct: float, rt: float,
             + maybe,
             Sent.MAYBE,
         )
-    if kind == "decoding":
+    if kind is FailureKind.DECODING:
         return TransportFailure(
             kind,
             f"Mislabelled answer: {host} said its body was compressed (Content-Encoding) but it could not be "
             "decoded as such, so it was not read.",
             Sent.YES,
         )
-    if kind == "head_too_large":
+    if kind is FailureKind.HEAD_TOO_LARGE:
         return TransportFailure(
             kind,
             f"Answer head too large: {host} sent more than 100 KiB of status line and headers without "
             "ending them; the answer was not read." + maybe,
             Sent.MAYBE,
         )
-    if kind == "tls_after":
+    if kind is FailureKind.TLS_AFTER:
         return TransportFailure(
             kind,
             f"TLS failure after the request was sent to {host}: {_tls_detail(exc)}; the answer could not be read."
             + maybe,
             Sent.MAYBE,
         )
-    if kind == "stale":
+    if kind is FailureKind.STALE:
         return TransportFailure(
             kind,
             f"Stale connection: {host} closed a kept-alive connection just as the request went out on it, "
             "without answering." + maybe,
             Sent.MAYBE,
         )
-    if kind == "write_timeout":
+    if kind is FailureKind.WRITE_TIMEOUT:
         return TransportFailure(
             kind, f"Write timeout while sending the request to {host}." + maybe, Sent.MAYBE
         )
-    if kind == "reset":
+    if kind is FailureKind.RESET:
         return TransportFailure(
             kind,
             f"Connection reset: {host} closed the connection before a complete answer.",
             Sent.MAYBE,
         )
-    if kind == "protocol":
+    if kind is FailureKind.PROTOCOL:
         return TransportFailure(
             kind,
             f"Broken answer from {host}: the HTTP response was malformed or cut short ({_detail(exc)}).",
             Sent.MAYBE,
         )
     return TransportFailure(
-        "other",
+        FailureKind.OTHER,
         f"Request to {host} failed after it was sent: {_detail(exc)}." + maybe,
         Sent.MAYBE,
     )

@@ -14,6 +14,7 @@ import csv
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from enum import Enum
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,7 +43,18 @@ COLUMNS = (
 # Longest text kept per field; the rest is cut with a note saying how much.
 LIMITS = {"as_pasted": 200, "reason": 300, "state": 60, "reference": 200, "error": 1000, "note": 300}
 FORMULA_START = ("=", "+", "-", "@")
-FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+class ExportFormat(Enum):
+    """The form of an export file, chosen by its extension. A plain ``Enum``: it never
+    leaves the process (the file's name says it), so a bare word never compares equal."""
+
+    CSV = "csv"
+    JSONL = "jsonl"  # one JSON object per line
+
+
+FORMATS = {".csv": ExportFormat.CSV, ".jsonl": ExportFormat.JSONL, ".ndjson": ExportFormat.JSONL,
+           ".json": ExportFormat.JSONL}
 
 
 def rows(store: JobStore, job_id: int) -> Iterator[dict[str, Any]]:
@@ -126,12 +138,13 @@ def export_rows(items: Iterable[dict[str, Any]], path: str | os.PathLike[str]) -
     :func:`export` does. Rows are passed through :func:`inert_row`. Returns the
     number of rows; raises ValueError for an unknown extension, OSError from the disk."""
     target = Path(path).expanduser()
-    writer = _csv if format_for(target) == "csv" else _jsonl
+    writer = _csv if format_for(target) is ExportFormat.CSV else _jsonl
     return _write_atomically(target, lambda fh: writer((inert_row(r) for r in items), fh))
 
 
-def format_for(path: str | os.PathLike[str]) -> str:
-    """``csv`` or ``jsonl`` from the file name; ValueError for anything else."""
+def format_for(path: str | os.PathLike[str]) -> ExportFormat:
+    """:attr:`ExportFormat.CSV` or :attr:`ExportFormat.JSONL` from the file name's
+    extension (.csv; .jsonl, .ndjson, .json); ValueError for anything else."""
     ext = Path(path).suffix.lower()
     if ext not in FORMATS:
         raise ValueError(f"cannot tell the export format of {Path(path).name!r}: use .csv or .jsonl")
@@ -141,7 +154,7 @@ def format_for(path: str | os.PathLike[str]) -> str:
 def export(store: JobStore, job_id: int, path: str | os.PathLike[str]) -> int:
     """Write the job to ``path`` (format by extension); returns the number of rows."""
     target = Path(path).expanduser()
-    writer = write_csv if format_for(target) == "csv" else write_jsonl
+    writer = write_csv if format_for(target) is ExportFormat.CSV else write_jsonl
     return _write_atomically(target, lambda fh: writer(store, job_id, fh))
 
 

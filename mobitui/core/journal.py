@@ -27,7 +27,7 @@ from mobitui.core.results import Result
 from mobitui.core.config import Campaign
 
 T = TypeVar("T")
-from mobitui.core.schema import SCHEMA_VERSION, JournalFault  # noqa: F401 - part of this module's API
+from mobitui.core.schema import SCHEMA_VERSION, JournalFault, JournalFaultKind  # noqa: F401 - part of this module's API
 
 ATTEMPTED = "attempted"
 MAX_STORED_BODY = 256 * 1024
@@ -127,7 +127,7 @@ class Journal:
         except (OSError, AttributeError):
             return
         if st.f_bavail * st.f_frsize < self.MIN_FREE_BYTES:
-            raise schema.fault("full", self.path)
+            raise schema.fault(JournalFaultKind.FULL, self.path)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -283,7 +283,7 @@ class JournalThread:
                 self._journal = Journal(self.path, self.operator, self.timeout)
             value = fn(self._journal, *args)
         except JournalFault as exc:
-            if exc.kind != "locked" and self._journal is not None:  # reopened next time
+            if exc.kind is not JournalFaultKind.LOCKED and self._journal is not None:  # reopened next time
                 self._journal.close()
                 self._journal = None
             raise
@@ -293,7 +293,7 @@ class JournalThread:
         """Run ``fn(journal, *args)`` on the journal's thread; a Future of its value."""
         if self._closed.is_set():
             f: Future[T] = Future()
-            f.set_exception(schema.fault("io", self.path, detail="the journal was closed"))
+            f.set_exception(schema.fault(JournalFaultKind.IO, self.path, detail="the journal was closed"))
             return f
         return self._pool.submit(self._run, fn, *args)
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber
@@ -118,10 +118,13 @@ def _bad_character(ch: str) -> str:
     return f"contains {ch!r} (U+{ord(ch):04X}): not a phone number"
 
 
-class Verdict(str, Enum):
-    OK = "ok"
-    WARNING = "warning"
-    INVALID = "invalid"
+class Verdict(StrEnum):
+    """What :func:`normalise` made of one number. A ``StrEnum``: the value is the word
+    stored in the journal's ``job_items.verdict`` and written to exports."""
+
+    OK = "ok"  # the exact digits meant
+    WARNING = "warning"  # sent, but worth a look (the reason says why)
+    INVALID = "invalid"  # not sent; the reason says why
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from mobitui.core.msisdn import Parsed, Verdict, normalise
 
@@ -49,6 +50,20 @@ _FILLER = frozenset({"no", "nr", "num", "the", "of", "international", "intl", "i
                      "user", "primary", "main", "to", "s", "e", "contact", "s", "msisdn"})
 
 
+class EntryVerdict(StrEnum):
+    """A pasted number's verdict: the number's own (:class:`~mobitui.core.msisdn.Verdict`)
+    or ``duplicate`` of an earlier line. A ``StrEnum``: the value is what the journal's
+    ``job_items.verdict``, exports and ``--json`` output hold."""
+
+    OK = "ok"
+    WARNING = "warning"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"  # the same MSISDN as an earlier line: not sent again
+
+
+_OF_NUMBER = {v: EntryVerdict(v.value) for v in Verdict}
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     line: int  # 1-based line of the paste or file
@@ -66,10 +81,10 @@ class Entry:
         return self.parsed.usable and self.duplicate_of is None
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> EntryVerdict:
         if self.duplicate_of is not None:
-            return "duplicate"
-        return self.parsed.verdict.value
+            return EntryVerdict.DUPLICATE
+        return _OF_NUMBER[self.parsed.verdict]
 
     @property
     def reason(self) -> str:
@@ -320,7 +335,8 @@ def parse(lines: Iterable[str], country: str | None = None) -> list[Entry]:
 
 
 def counts(entries: Iterable[Entry]) -> dict[str, int]:
-    c = {v.value: 0 for v in Verdict} | {"duplicate": 0}
+    """How many entries have each verdict, by its word (every verdict present, 0 if none)."""
+    c = {v.value: 0 for v in EntryVerdict}
     for e in entries:
         c[e.verdict] += 1
     return c

@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -113,19 +114,32 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class JournalFaultKind(StrEnum):
+    """Why the journal file cannot be used. A ``StrEnum``: callers compare
+    ``fault.kind`` with the bare word (``"locked"``), which keeps holding."""
+
+    LOCKED = "locked"  # another process holds the lock: transient
+    FULL = "full"
+    READ_ONLY = "read-only"
+    CORRUPT = "corrupt"
+    MISSING_DIR = "missing-dir"
+    TOO_NEW = "too-new"  # written by a newer mobitui
+    IO = "io"
+
+
 class JournalFault(sqlite3.OperationalError):
     """The journal file cannot be used right now; ``str()`` is the one message to show.
 
     An :class:`sqlite3.OperationalError`, so code that catches SQLite's errors
     catches these too.
 
-    ``kind``: ``locked`` | ``full`` | ``read-only`` | ``corrupt`` | ``missing-dir``
-    | ``too-new`` | ``io``. ``path``: the database file. ``transient``: worth
-    retrying by itself (a lock held by another process).
+    ``kind``: a :class:`JournalFaultKind` (a bare word is taken as the member it names).
+    ``path``: the database file. ``transient``: worth retrying by itself (a lock
+    held by another process).
     """
 
-    def __init__(self, kind: str, path: Path, cause: str, way_out: str):
-        self.kind = kind
+    def __init__(self, kind: JournalFaultKind | str, path: Path, cause: str, way_out: str):
+        self.kind = JournalFaultKind(kind)
         self.path = path
         self.cause = cause
         self.way_out = way_out
@@ -133,37 +147,40 @@ class JournalFault(sqlite3.OperationalError):
 
     @property
     def transient(self) -> bool:
-        return self.kind == "locked"
+        return self.kind is JournalFaultKind.LOCKED
 
 
-_WAYS = {
-    "locked": (
+_WAYS: dict[JournalFaultKind, tuple[str, str]] = {
+    JournalFaultKind.LOCKED: (
         "another process holds its lock (another mobitui, a backup, an NFS lock)",
         "close that process or wait, then try again",
     ),
-    "full": ("the disk is full", "free space on that disk, then try again"),
-    "read-only": (
+    JournalFaultKind.FULL: ("the disk is full", "free space on that disk, then try again"),
+    JournalFaultKind.READ_ONLY: (
         "it is read-only here (file, directory or file system)",
         "make it writable, or point MOBITUI_DATA_DIR at a writable directory",
     ),
-    "corrupt": (
+    JournalFaultKind.CORRUPT: (
         "it is not a readable SQLite database (damaged or not a journal)",
         "move it aside (keep it for the audit; `sqlite3 FILE .recover` may save rows) "
         "and mobitui starts a new one",
     ),
-    "missing-dir": (
+    JournalFaultKind.MISSING_DIR: (
         "its directory does not exist and cannot be made",
         "create the directory, or point MOBITUI_DATA_DIR at one that exists",
     ),
-    "too-new": (
+    JournalFaultKind.TOO_NEW: (
         "it was written by a newer mobitui (schema version {found}, this one knows {known})",
         "upgrade mobitui, or point MOBITUI_DATA_DIR elsewhere",
     ),
-    "io": ("the disk reported an I/O error ({detail})", "check the disk and try again"),
+    JournalFaultKind.IO: ("the disk reported an I/O error ({detail})", "check the disk and try again"),
 }
 
 
-def fault(kind: str, path: Path, **details: Any) -> JournalFault:
+def fault(kind: JournalFaultKind | str, path: Path, **details: Any) -> JournalFault:
+    """The fault of ``kind`` on the journal at ``path``, in words; ``details`` fill in
+    the cause (``found``/``known`` for ``too-new``, ``detail`` for ``io``)."""
+    kind = JournalFaultKind(kind)
     cause, way = _WAYS[kind]
     return JournalFault(kind, path, cause.format(**details), way)
 
@@ -182,29 +199,29 @@ def fault_of(exc: BaseException, path: Path) -> JournalFault:
         return exc
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return fault("full", path)
+            return fault(JournalFaultKind.FULL, path)
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            return fault("read-only", path)
+            return fault(JournalFaultKind.READ_ONLY, path)
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return fault("missing-dir", path)
-        return fault("io", path, detail=exc.strerror or type(exc).__name__)
+            return fault(JournalFaultKind.MISSING_DIR, path)
+        return fault(JournalFaultKind.IO, path, detail=exc.strerror or type(exc).__name__)
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc).lower()
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
-        return fault("locked", path)
+        return fault(JournalFaultKind.LOCKED, path)
     if name.startswith("SQLITE_FULL") or "disk is full" in text:
-        return fault("full", path)
+        return fault(JournalFaultKind.FULL, path)
     if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
-        return fault("read-only", path)
+        return fault(JournalFaultKind.READ_ONLY, path)
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
-        return fault("corrupt", path)
+        return fault(JournalFaultKind.CORRUPT, path)
     if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
         if not path.parent.is_dir():
-            return fault("missing-dir", path)
-        return fault("read-only", path)
+            return fault(JournalFaultKind.MISSING_DIR, path)
+        return fault(JournalFaultKind.READ_ONLY, path)
     if name.startswith("SQLITE_IOERR") or "disk i/o" in text:
-        return fault("io", path, detail=str(exc))
-    return fault("io", path, detail=f"{type(exc).__name__}: {exc}")
+        return fault(JournalFaultKind.IO, path, detail=str(exc))
+    return fault(JournalFaultKind.IO, path, detail=f"{type(exc).__name__}: {exc}")
 
 
 class Connection(sqlite3.Connection):
@@ -263,7 +280,7 @@ def _migrate(db: Connection, path: Path) -> None:
     if found == SCHEMA_VERSION:
         return
     if found > SCHEMA_VERSION:
-        raise fault("too-new", path, found=found, known=SCHEMA_VERSION)
+        raise fault(JournalFaultKind.TOO_NEW, path, found=found, known=SCHEMA_VERSION)
     db.execute("BEGIN IMMEDIATE")
     try:
         found = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
@@ -314,7 +331,7 @@ def connect(path: Path | str, timeout: float | None = None, read_only: bool = Fa
 
 def _connect_read_only(path: Path, timeout: float) -> Connection:
     if not path.exists():
-        raise fault("missing-dir", path) if not path.parent.is_dir() else fault("read-only", path)
+        raise fault(JournalFaultKind.MISSING_DIR, path) if not path.parent.is_dir() else fault(JournalFaultKind.READ_ONLY, path)
     last: JournalFault | None = None
     # mode=ro reads a WAL file whose -shm exists; where it cannot be made (a
     # read-only directory), immutable=1 reads the file as it is on disk (SQLite
@@ -337,7 +354,7 @@ def _connect_read_only(path: Path, timeout: float) -> Connection:
             continue
         if found > SCHEMA_VERSION:
             db.close()
-            raise fault("too-new", path, found=found, known=SCHEMA_VERSION)
+            raise fault(JournalFaultKind.TOO_NEW, path, found=found, known=SCHEMA_VERSION)
         return db
     assert last is not None
     raise last

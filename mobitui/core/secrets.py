@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TypeVar
 
 from mobitui.core.recorder import unsafe_key
@@ -35,12 +36,26 @@ class KeyringUnavailable(Exception):
     """No keyring backend can be used here; the message says the way out."""
 
 
+class KeySource(StrEnum):
+    """Where the API key came from. A ``StrEnum``: ``mobitui auth status`` prints the
+    value (``source:   keyring``) and callers compare it with the bare word."""
+
+    ENVIRONMENT = "environment"  # $MOBITUI_API_KEY
+    KEYRING = "keyring"  # the system keyring
+    DEMO = "demo"  # the simulator's built-in key (--demo)
+    NONE = "none"  # no usable key; ``problem`` says why
+
+
 @dataclass(frozen=True, slots=True)
 class KeyLookup:
     key: str | None
-    source: str  # "environment" | "keyring" | "none"
+    source: KeySource
     backend: str
     problem: str | None = None
+
+    def __post_init__(self) -> None:
+        # A bare word ("environment") is taken as the member it names (ValueError if none).
+        object.__setattr__(self, "source", KeySource(self.source))
 
     @property
     def masked(self) -> str:
@@ -133,9 +148,9 @@ def lookup(account_id: str, timeout: float = TIMEOUT) -> KeyLookup:
     if env:
         why = unsafe_key(env)
         if why:
-            return KeyLookup(None, "none", "not consulted ($MOBITUI_API_KEY is set)",
+            return KeyLookup(None, KeySource.NONE, "not consulted ($MOBITUI_API_KEY is set)",
                              f"$MOBITUI_API_KEY cannot be used: {why}.")
-        return KeyLookup(env.strip(), "environment", "not consulted ($MOBITUI_API_KEY is set)")
+        return KeyLookup(env.strip(), KeySource.ENVIRONMENT, "not consulted ($MOBITUI_API_KEY is set)")
     try:
         backend = _with_deadline(lambda: _backend()[1], "find a backend", timeout)
         key = _keyring_call(
@@ -144,20 +159,20 @@ def lookup(account_id: str, timeout: float = TIMEOUT) -> KeyLookup:
             timeout,
         )
     except KeyringUnavailable as exc:
-        return KeyLookup(None, "none", "none usable", str(exc))
+        return KeyLookup(None, KeySource.NONE, "none usable", str(exc))
     if not key:
         return KeyLookup(
             None,
-            "none",
+            KeySource.NONE,
             backend,
             f"No API key stored for account {account_id}. Set one with `mobitui auth set` "
             "or export MOBITUI_API_KEY.",
         )
     why = unsafe_key(key)
     if why:
-        return KeyLookup(None, "none", backend, f"The stored API key cannot be used: {why}. "
+        return KeyLookup(None, KeySource.NONE, backend, f"The stored API key cannot be used: {why}. "
                          "Store the right one with `mobitui auth set`.")
-    return KeyLookup(key, "keyring", backend)
+    return KeyLookup(key, KeySource.KEYRING, backend)
 
 
 def store(account_id: str, key: str, timeout: float = TIMEOUT) -> str:

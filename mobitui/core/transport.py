@@ -37,6 +37,7 @@ import base64
 import ssl
 import time
 from collections.abc import AsyncIterator
+from enum import Enum
 from urllib.parse import unquote, urlsplit
 
 import httpcore
@@ -46,8 +47,19 @@ import httpx
 from httpcore._async.http_proxy import AsyncForwardHTTPConnection, AsyncTunnelHTTPConnection
 from httpcore._utils import is_socket_readable
 
-POOL, CONNECT, EXCHANGE, BODY = "pool", "connect", "exchange", "body"
-NOT_SENT_PHASES = frozenset({POOL, CONNECT})
+
+class Phase(Enum):
+    """How far a failed request got (see the module docstring). A plain ``Enum``: it
+    never leaves the process, so a comparison with a bare word cannot pass by accident."""
+
+    POOL = "pool"  # waiting for a free connection
+    CONNECT = "connect"  # TCP, TLS handshake, proxy tunnel
+    EXCHANGE = "exchange"  # from the first byte written to the answer's head
+    BODY = "body"  # reading the answer's body
+
+
+POOL, CONNECT, EXCHANGE, BODY = Phase.POOL, Phase.CONNECT, Phase.EXCHANGE, Phase.BODY
+NOT_SENT_PHASES = frozenset({Phase.POOL, Phase.CONNECT})
 
 # httpcore raises these only before the request's first byte is written: from the
 # TCP connect, the TLS handshake, the proxy's CONNECT answer, or a bad URL.
@@ -69,9 +81,9 @@ class TransportError(Exception):
     ``__cause__`` is httpcore's (or httpx's) exception, chained to the OS error behind it.
     """
 
-    def __init__(self, phase: str, message: str, *, reused: bool = False) -> None:
+    def __init__(self, phase: Phase | str, message: str, *, reused: bool = False) -> None:
         super().__init__(message)
-        self.phase = phase
+        self.phase = Phase(phase)  # a bare word ("connect") names its member; ValueError if none
         self.reused = reused
 
     @property
@@ -216,7 +228,7 @@ class _Pool:
                 pass
 
 
-def _phase_of(exc: BaseException) -> str:
+def _phase_of(exc: BaseException) -> Phase:
     return CONNECT if isinstance(exc, _BEFORE_THE_WRITE) else EXCHANGE
 
 

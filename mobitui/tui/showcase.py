@@ -19,7 +19,7 @@ from mobitui.core import client as client_mod
 from mobitui.core import recorder as recorder_mod
 from mobitui.core import results as results_mod
 from mobitui.core.config import Config
-from mobitui.core.secrets import KeyLookup
+from mobitui.core.secrets import KeyLookup, KeySource
 from mobitui.runtime import Runtime
 from mobitui.simulator.app import build_app
 from mobitui.simulator.demo import DEMO_API_KEY, demo_config
@@ -40,7 +40,7 @@ def showcase_config() -> Config:
 
 
 NO_KEYRING = KeyLookup(
-    None, "none", "none usable",
+    None, KeySource.NONE, "none usable",
     "No usable keyring backend on this machine (a headless server). Either export MOBITUI_API_KEY in "
     "the shell that runs mobitui, or install and unlock a keyring (see README: The API key).",
 )
@@ -50,7 +50,7 @@ def frozen_app(*, campaign: str | None = None, read_only: bool = False, keyless:
     config = showcase_config()
     sim = build_app(config, DEMO_API_KEY, SimOptions(seed=7))
     transport = httpx.ASGITransport(app=sim)
-    key = NO_KEYRING if keyless else KeyLookup(DEMO_API_KEY, "demo", "not consulted (demo)")
+    key = NO_KEYRING if keyless else KeyLookup(DEMO_API_KEY, KeySource.DEMO, "not consulted (demo)")
     runtime = Runtime(config, None, demo=not keyless, key_lookup=key)
     return MobituiApp(runtime, campaign=campaign, read_only=read_only, clock=lambda: FROZEN, transport=transport)
 

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Input, Static, TextArea
 
 from mobitui.core import paste, states
 from mobitui.core.config import Campaign
+from mobitui.core.paste import EntryVerdict
 from mobitui.core.results import Operation, Outcome, Result
 from mobitui.tui.safe import plain
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 SHOWN = 2000
 LEAVE_WINDOW = 4.0  # seconds in which a second Esc leaves a screen holding a paste
 COLUMNS = ("mark", "line", "msisdn", "state", "outcome", "verdict", "as pasted", "error")
+_VERDICT_STYLE = {EntryVerdict.OK: "green", EntryVerdict.WARNING: "yellow", EntryVerdict.INVALID: "red",
+                  EntryVerdict.DUPLICATE: "dim"}
 RESULT_COLUMNS = {"state": 12, "outcome": 7, "error": 60}  # fixed widths
 FILTERS = ["all", "usable", "rejected", "active", "not active", "failed", "unknown"]
 
@@ -217,7 +220,7 @@ class BulkScreen(Screen[None]):
     # -- the table ---------------------------------------------------------------
     def _cells(self, row: Row) -> dict[str, Text]:
         e, r = row.entry, row.result
-        verdict_style = {"ok": "green", "warning": "yellow", "invalid": "red", "duplicate": "dim"}[e.verdict]
+        verdict_style = _VERDICT_STYLE[e.verdict]
         state = outcome = error = Text("")
         if r is not None:
             m = states.meaning(r.state) if r.ok else None
@@ -230,7 +233,7 @@ class BulkScreen(Screen[None]):
             "msisdn": Text(e.msisdn or ""),
             "state": state,
             "outcome": outcome,
-            "verdict": plain(e.reason if e.verdict != "ok" or e.unusual_form else "ok", 28, verdict_style),
+            "verdict": plain(e.reason if e.verdict is not EntryVerdict.OK or e.unusual_form else "ok", 28, verdict_style),
             "as pasted": plain(e.raw, 30),
             "error": error,
         }
