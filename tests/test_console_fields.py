@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input
+from textual.widgets import ContentSwitcher, Input
 
 from mobitui.tui.screens.bulk import ExportPrompt
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
@@ -46,3 +46,25 @@ async def test_ctrl_u_then_text_in_one_burst_keeps_the_text_in_every_dialog(sim_
         await pilot.pause(0.3)
         assert app.screen.query_one("#confirm-count", Input).value == "1"
     assert not [q for q in simulator.sim.requests if q["operation"] == "mt-stop"]
+
+
+async def test_a_remapped_key_that_takes_another_bindings_key_is_refused_and_said(sim_config, simulator):
+    app = make_app(with_ui(sim_config, refresh_interval=0, keys={"everywhere": "ctrl+o"}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any("ctrl+o is both 'everywhere' and 'unsubscribe' (main screen)" in m for m in said), said
+        # Nothing was remapped: ctrl+g still checks every campaign.
+        await pilot.press(*"254700000101", "ctrl+g")
+        await pilot.pause(0.3)
+        assert app.query_one("#switcher", ContentSwitcher).current == "everywhere"
+
+
+async def test_a_remapped_key_free_everywhere_is_applied(sim_config, simulator):
+    app = make_app(with_ui(sim_config, refresh_interval=0, keys={"everywhere": "f7"}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert not [n for n in app._notifications if "[ui.keys]" in n.message]
+        await pilot.press(*"254700000101", "f7")
+        await pilot.pause(0.3)
+        assert app.query_one("#switcher", ContentSwitcher).current == "everywhere"

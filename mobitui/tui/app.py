@@ -255,6 +255,26 @@ class MobituiApp(App[str]):
         yield self.request_log
         yield Footer()
 
+    def _key_clashes(self, keymap: dict[str, str]) -> list[str]:
+        """What :func:`mobitui.tui.keymap.clashes` finds for ``keymap`` in each place."""
+        from mobitui.tui.keymap import clashes
+        from mobitui.tui.screens.bulk import BulkScreen, ExportPrompt
+        from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
+        from mobitui.tui.widgets.lookup import MsisdnInput
+
+        app = self.BINDINGS
+        return clashes(keymap, {
+            "main screen": [app, MsisdnInput.BINDINGS],
+            "request log": [app, RequestLog.BINDINGS],
+            "bulk screen": [app, BulkScreen.BINDINGS],
+            "unsubscribe dialog": [app, UnsubscribeConfirm.BINDINGS],
+            "bulk unsubscribe dialog": [app, BulkUnsubscribeConfirm.BINDINGS],
+            "export dialog": [app, ExportPrompt.BINDINGS],
+            "exchange view": [app, ExchangeDetail.BINDINGS],
+            "help": [app, HelpScreen.BINDINGS],
+            "problem screen": [app, ProblemScreen.BINDINGS],
+        })
+
     def on_mount(self) -> None:
         keep_esc_before_characters()
         self._catch_signals()
@@ -263,7 +283,14 @@ class MobituiApp(App[str]):
             return
         cfg = self.config
         if cfg.ui.keys:
-            self.set_keymap(cfg.ui.keys)
+            clashing = self._key_clashes(cfg.ui.keys)
+            if clashing:
+                self.notify(
+                    "[ui.keys] not applied, the default keys are in use: " + "; ".join(clashing)
+                    + ". Give one of each pair another key.", severity="error", timeout=60, markup=False,
+                )
+            else:
+                self.set_keymap(cfg.ui.keys)
         try:
             self.theme = cfg.ui.theme
         except Exception:  # an unknown theme name must not stop the console
