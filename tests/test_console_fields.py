@@ -68,3 +68,25 @@ async def test_a_remapped_key_free_everywhere_is_applied(sim_config, simulator):
         await pilot.press(*"254700000101", "f7")
         await pilot.pause(0.3)
         assert app.query_one("#switcher", ContentSwitcher).current == "everywhere"
+
+
+async def test_the_again_dialog_of_the_subscription_api_route_speaks_of_no_sms(sim_config, simulator):
+    from test_console import ACTIVE, lookup, settle
+    from test_console_unsubscribe import wait_for
+
+    from mobitui.tui.screens.confirm import UnsubscribeConfirm
+    from textual.widgets import Static
+
+    app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Tips")  # subscription-api
+    async with app.run_test(size=(120, 36)) as pilot:
+        await lookup(app, pilot, ACTIVE)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnsubscribeConfirm))
+        await pilot.press("y")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnsubscribeConfirm))
+        warning = str(app.screen.query_one("#confirm-warning", Static).render())
+        assert "another SMS" not in warning
+        assert "Another stop asks the Subscription API again (no SMS is sent by mobitui)" in warning

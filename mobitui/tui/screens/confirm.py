@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from mobitui.core.results import PlannedRequest, Result
-from mobitui.core.config import Campaign
+from mobitui.core.config import Campaign, Route
 from mobitui.tui.safe import block, plain
 from mobitui.tui.widgets.field import Field
 
@@ -122,8 +122,10 @@ class UnsubscribeConfirm(ModalScreen[bool]):
                                            plain(self.journal_problem, 200)), id="confirm-journal")
             if self.needs_again:
                 warning = self._earlier_lines()
-                warning.append(f"Another stop sends the subscriber another SMS. Type {AGAIN} and press Enter "
-                               "to send it anyway; Esc cancels.", "bold")
+                again = ("Another stop asks the Subscription API again (no SMS is sent by mobitui)"
+                         if c.unsubscribe_via is Route.SUBSCRIPTION_API
+                         else "Another stop sends the subscriber another SMS")
+                warning.append(f"{again}. Type {AGAIN} and press Enter to send it anyway; Esc cancels.", "bold")
                 yield Static(warning, id="confirm-warning")
                 yield Field(placeholder=f"type {AGAIN}, then Enter", id="confirm-again")
             request = Text.assemble((f"{self.plan.method} ", "bold"), plain(self.plan.url, 2000))
