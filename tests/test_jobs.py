@@ -19,6 +19,7 @@ from mobitui.core.jobs import ItemStatus, JobError, JobState, JobStore
 from mobitui.core.journal import Journal
 from mobitui.core.service import Service
 from mobitui.simulator.demo import DEMO_API_KEY, demo_config, demo_toml
+from support.network import short_window_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGN = demo_config("http://127.0.0.1:9").campaigns[0]
@@ -93,7 +94,7 @@ def test_a_job_owned_by_a_live_process_is_not_taken_over(tmp_path):
 async def test_kill_9_mid_unsubscribe_then_resume_sends_every_number_exactly_once(make_simulator, tmp_path):
     server = make_simulator(latency_ms=200)
     config_file = tmp_path / "config.toml"
-    config_file.write_text(demo_toml(server.base_url))
+    config_file.write_text(short_window_toml(demo_toml(server.base_url)))  # a 6 s resume window
     numbers = [f"2547600{i:05d}" for i in range(100)]
     (tmp_path / "numbers.txt").write_text("\n".join(numbers) + "\n")
     env = cli_env(tmp_path)

@@ -105,7 +105,7 @@ async def test_cancel_reaches_the_child_and_those_in_flight_are_recorded(make_si
     events: list[object] = []
     last = await wait(proc, future, events)
     results.extend(e for e in events if isinstance(e, ItemResult))
-    await asyncio.sleep(0.4)
+    await all_handed_over(proc)  # the child has exited: nothing more can leave it
 
     received = [r.msisdn for r in server.sim.records()]
     assert len(received) == len(set(received)) and set(received) == {e.msisdn for e in results}
