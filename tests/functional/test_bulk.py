@@ -24,7 +24,7 @@ from mobitui.simulator.samples import SAMPLES
 from support.api import STATES
 from support.network import short_window
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HANG, RESET_MID_BODY, HTTP_500 = "254799999001", "254799999004", "254799999005"
 
 

@@ -29,7 +29,7 @@ from support.faults import held_lock, tmpfs
 
 CFG = parse(EXAMPLE)
 CAMPAIGN = CFG.campaigns[0]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 OLD_ACTIONS = """
 CREATE TABLE actions (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, os_user TEXT,

@@ -23,7 +23,7 @@ from mobitui.core.recorder import Recorder, UnsafeKey, unsafe_key
 from mobitui.simulator.demo import demo_toml
 from support.echo import ENCODINGS, EchoServer, decodings, encode
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "Echo+Key/9f8e7d6c=Zq&x"
 
 

@@ -18,7 +18,7 @@ from mobitui.core.journal import Journal
 from mobitui.core.recorder import MASK, Recorder
 from mobitui.core.worker import JobProcess, WorkerFailed
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "wrk-K3y-0000-fake"  # distinctive, obviously fake
 
 

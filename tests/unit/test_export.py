@@ -11,13 +11,11 @@ import stat
 import pytest
 
 from mobitui.core import export, paste
-from mobitui.core.bulk import BulkJob
 from mobitui.core.client import Operation, Outcome, Result
 from mobitui.core.config import Route
 from mobitui.core.jobs import ItemStatus, ItemUpdate, JobStore
 from mobitui.core.journal import Journal
-from mobitui.core.service import Service
-from mobitui.simulator.demo import DEMO_API_KEY, demo_config
+from mobitui.simulator.demo import demo_config
 
 CAMPAIGN = demo_config("http://127.0.0.1:9").campaigns[0]
 # The export's columns in order, written out: the spreadsheets and scripts that read the files
@@ -91,20 +89,3 @@ def test_copy_of_a_filtered_column(tmp_path):
     with pytest.raises(ValueError, match="use .csv or .jsonl"):
         export.export(store, job_id, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
-
-
-async def test_hostile_server_text_from_the_simulator_is_inert_in_the_export(simulator, sim_config, tmp_path):
-    service = Service.open(sim_config, DEMO_API_KEY, Journal(tmp_path / "j.sqlite3"))
-    job = BulkJob.create(service, sim_config.campaigns[0], ["254799999016", "254700000101"],
-                         Operation.UNSUBSCRIBE)
-    await job.run()
-    await service.aclose()
-    store = JobStore(service.journal)
-    hostile = next(store.rows(job.job_id))
-    assert "\x1b]52;c;" in hostile["error"]  # stored as received (the journal is not a terminal)
-    export.export(store, job.job_id, tmp_path / "x.csv")
-    export.export(store, job.job_id, tmp_path / "x.jsonl")
-    for name in ("x.csv", "x.jsonl"):
-        data = (tmp_path / name).read_bytes().decode("utf-8")
-        assert not CONTROL.search(data.replace("\r\n", "").replace("\n", ""))
-        assert "\\x1b]52;c;" in data.replace("\\\\", "\\")  # shown, not acted on
