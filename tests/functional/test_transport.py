@@ -404,7 +404,7 @@ async def test_a_stale_kept_alive_connection_is_named_and_maybe_sent():
 
 
 async def test_https_goes_through_a_proxy_tunnel_with_the_proxys_credentials_only(tmp_path):
-    from tests.test_transport_faults import _self_signed
+    from test_transport_faults import _self_signed
 
     cert, key = _self_signed(tmp_path)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
