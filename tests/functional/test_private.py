@@ -24,7 +24,7 @@ from mobitui.core.config import EXAMPLE, parse
 from mobitui.core.journal import Journal
 from mobitui.simulator.demo import DEMO_API_KEY, demo_toml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 

@@ -95,7 +95,8 @@ async def test_cancel_from_the_host_stops_new_sends_and_those_in_flight_are_reco
     run.cancel()
     last = await asyncio.wrap_future(future)
     results.extend(e for e in run.drain() if isinstance(e, ItemResult))
-    await asyncio.sleep(0.4)  # anything still to leave would reach the server by now
+    run.join(10)  # the thread closed its client before it ended: nothing more can leave
+    assert run.thread is not None and not run.thread.is_alive()
 
     received = requests(server)
     assert len(received) == len(set(received))

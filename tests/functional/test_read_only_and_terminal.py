@@ -17,7 +17,7 @@ from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
 from test_console import make_app, with_ui
 from test_console_bulk import open_bulk
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REFUSED = "read-only mode (--read-only or ui.read_only = true): "
 
 

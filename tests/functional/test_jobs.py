@@ -19,8 +19,9 @@ from mobitui.core.jobs import ItemStatus, JobError, JobState, JobStore
 from mobitui.core.journal import Journal
 from mobitui.core.service import Service
 from mobitui.simulator.demo import DEMO_API_KEY, demo_config, demo_toml
+from support.network import short_window_toml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CAMPAIGN = demo_config("http://127.0.0.1:9").campaigns[0]
 
 
@@ -93,7 +94,7 @@ def test_a_job_owned_by_a_live_process_is_not_taken_over(tmp_path):
 async def test_kill_9_mid_unsubscribe_then_resume_sends_every_number_exactly_once(make_simulator, tmp_path):
     server = make_simulator(latency_ms=200)
     config_file = tmp_path / "config.toml"
-    config_file.write_text(demo_toml(server.base_url))
+    config_file.write_text(short_window_toml(demo_toml(server.base_url)))  # a 6 s resume window
     numbers = [f"2547600{i:05d}" for i in range(100)]
     (tmp_path / "numbers.txt").write_text("\n".join(numbers) + "\n")
     env = cli_env(tmp_path)
@@ -173,31 +174,3 @@ def test_cli_jobs_and_resume_headless(simulator, tmp_path):
     again = mobitui("resume", str(job_id), "--config", str(config_file), "--yes", env=env)
     assert again.returncode == 0  # nothing left: nothing sent
     assert len(simulator.sim.records()) == 3
-
-
-def test_a_stored_job_reads_back_as_the_paste_and_the_answers_it_had(tmp_path):
-    from mobitui.core import paste
-    from mobitui.core.jobs import entry_of, result_of
-    from mobitui.core.results import Outcome, Result
-
-    config = demo_config("http://127.0.0.1:9")
-    campaign = config.campaigns[0]
-    entries = paste.parse(["254700000101", "hello", "0700 000 101", "+44 7700 900123"], campaign.country)
-    store = JobStore(Journal(tmp_path / "j.sqlite3"))
-    job_id = store.create(campaign, Operation.STATUS, entries, 5)
-    info = store.get(job_id)
-    rows = list(store.rows(job_id))
-    again = [entry_of(r) for r in rows]
-    assert [(e.line, e.raw, e.msisdn, e.verdict, e.reason) for e in again] == [
-        (e.line, e.raw, e.msisdn if e.usable else None, e.verdict, e.reason) for e in entries
-    ]
-    assert again[2].duplicate_of == 1
-    assert all(result_of(info, r) is None for r in rows)  # nothing answered yet
-    from mobitui.core.jobs import ItemUpdate
-
-    answer = Result("254700000101", campaign.campaign_id, Operation.STATUS, campaign.unsubscribe_via,
-                    Outcome.OK, state="active", http_status=200)
-    store.record(job_id, campaign, [ItemUpdate(0, ItemStatus.DONE, answer, None, True)])
-    got = result_of(info, next(store.rows(job_id)))
-    assert got is not None and (got.msisdn, got.state, got.outcome, got.http_status) == (
-        "254700000101", "active", Outcome.OK, 200)

@@ -17,7 +17,7 @@ import pytest
 from mobitui import cli
 from mobitui.simulator.demo import DEMO_API_KEY, demo_toml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:

@@ -30,7 +30,7 @@ from mobitui.tui.screens.exchange import ExchangeDetail, pretty
 from test_console import make_app, with_ui
 from test_read_only_and_terminal import _interrupted_unsubscribe_job
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _console_binding_ids() -> set[str]:

@@ -23,7 +23,7 @@ from mobitui.core.journal import Journal, JournalThread
 from mobitui.core.service import Service
 from mobitui.simulator.demo import DEMO_API_KEY, demo_toml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = ["Kenya Jokes SMS", "Kenya Web Opt-In"]  # mt-stop, doi: each stop is an SMS
 STOPS = ("unsubscribe", "mt-stop", "doi-stop")
 

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,32 +23,21 @@ import httpx
 import psutil
 import pytest
 
-from mobitui.simulator import (
-    FAULTS,
-    SAMPLES,
-    SUBSCRIPTION_STATES,
-    SimOptions,
-    SimulatorServer,
-    cli,
-    initial_state,
-)
+from mobitui.simulator import SimulatorServer, cli
 from mobitui.simulator.demo import (
     DEMO_ACCOUNT_ID,
     DEMO_API_KEY,
     DEMO_JOKES_ID,
     DEMO_OPT_IN_ID,
     DEMO_TIPS_ID,
-    demo_config,
     demo_toml,
 )
-from mobitui.simulator.faults import BY_NAME
-from mobitui.simulator.lenient import parse_object
-from mobitui.simulator.validation import expected_signature
+from support.api import MAGIC_NUMBERS, SAMPLE_NUMBERS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ACTIVE, UNSUB = "254700000101", "254700000113"
 OTHER = "254711223344"  # not a sample: state from the hash
-MAGIC = {name: msisdn for msisdn, (name, _) in FAULTS.items()}
+MAGIC = {name: msisdn for msisdn, name in MAGIC_NUMBERS.items()}
 REFERENCE = re.compile(r"AP:[0-9a-f]{7}-[0-9a-f]{9}-[0-9a-f]{8}")
 MT = re.compile(r"MT-[0-9a-f]{32}")
 NINE_FIELDS = {
@@ -147,82 +135,10 @@ def http(simulator: SimulatorServer) -> Iterator[httpx.Client]:
         yield http_client
 
 
-# -- samples and the demo ------------------------------------------------------------
-
-
-def test_samples_cover_the_thirteen_states_in_order() -> None:
-    from mobitui.core.client import STATES
-
-    assert SUBSCRIPTION_STATES == STATES
-    assert [s[0] for s in SAMPLES] == [f"2547000001{i:02d}" for i in range(1, 14)]
-    assert [s[1] for s in SAMPLES] == list(STATES)
-    assert all(initial_state("any", m) == s for m, s, _ in SAMPLES)
-
-
-def test_other_numbers_get_a_stable_spread_of_states() -> None:
-    numbers = [f"2547{i:08d}" for i in range(3000)]
-    first = [initial_state(DEMO_TIPS_ID, n) for n in numbers]
-    assert first == [initial_state(DEMO_TIPS_ID, n) for n in numbers]
-    counts = Counter(first)
-    assert 0.55 < counts["active"] / len(numbers) < 0.65
-    assert set(counts) == set(SUBSCRIPTION_STATES)
-    # The campaign takes part in the hash.
-    assert first != [initial_state(DEMO_JOKES_ID, n) for n in numbers]
-
-
-def test_magic_numbers_are_the_twenty_documented_ones() -> None:
-    assert list(FAULTS) == [f"2547999990{i:02d}" for i in range(1, 21)]
-    assert {name for name, _ in FAULTS.values()} == set(BY_NAME)
-
-
-def test_signature_reproduces_the_docs_worked_example() -> None:
-    assert (
-        expected_signature(
-            "43e36f54eef111e270639871000000f1", "c71e2c2ee68b410a82d6c5f910c2d428", "254700000000"
-        )
-        == "1af289e14aa593c843da7cd869a8e2f7"
-    )
-
-
-def test_demo_config_has_one_campaign_per_route() -> None:
-    config = demo_config("http://127.0.0.1:9")
-    assert config.account.account_id == DEMO_ACCOUNT_ID
-    assert config.endpoints.subscription_api == "http://127.0.0.1:9/subscriptions/v1"
-    assert config.endpoints.gateway == "http://127.0.0.1:9"
-    routes = {
-        c.name: (c.unsubscribe_via.value, c.campaign_id, c.shortcode, c.keyword) for c in config.campaigns
-    }
-    assert routes == {
-        "Kenya Tips": ("subscription-api", DEMO_TIPS_ID, "20123", "mv-100620006"),
-        "Kenya Jokes SMS": ("mt-stop", DEMO_JOKES_ID, "20456", "mv-100620007"),
-        "Kenya Web Opt-In": ("doi", DEMO_OPT_IN_ID, "20789", "mv-100620008"),
-    }
-    assert config.campaign("Kenya Web Opt-In").frequency == 7
-    assert config.campaign("Kenya Jokes SMS").stop_message == "YOU HAVE UNSUBSCRIBED"
-
-
-def test_lenient_bodies_as_the_docs_write_them() -> None:
-    assert parse_object(b'{\n    "msisdn":"254700000101"\n    "signature":"abc"\n}') == {
-        "msisdn": "254700000101",
-        "signature": "abc",
-    }
-    assert parse_object(b"{'msisdn': 254700000101, 'x': True, 'y': Null,}") == {
-        "msisdn": 254700000101,
-        "x": True,
-        "y": None,
-    }
-    assert parse_object(b"msisdn=254700000101&signature=abc") == {
-        "msisdn": "254700000101",
-        "signature": "abc",
-    }
-    assert parse_object(b"not json at all") is None
-    assert parse_object(b"[1, 2]") is None
-
-
 # -- Subscription API ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("msisdn", "expected"), [(m, s) for m, s, _ in SAMPLES])
+@pytest.mark.parametrize(("msisdn", "expected"), [(m, s) for s, m in SAMPLE_NUMBERS.items()])
 def test_status_of_each_sample(http: httpx.Client, msisdn: str, expected: str) -> None:
     r = api(http, "status", msisdn)
     assert r.status_code == 200
@@ -242,7 +158,10 @@ def test_references_differ_between_answers(http: httpx.Client) -> None:
 
 
 def test_status_of_other_numbers_follows_the_hash(http: httpx.Client) -> None:
-    assert api(http, "status", OTHER).json()["state"] == initial_state(DEMO_TIPS_ID, OTHER)
+    # The states the demo has always given this number (a stable hash of campaign and
+    # number): the campaign takes part, so Kenya Tips and Kenya Jokes SMS differ.
+    assert api(http, "status", OTHER).json()["state"] == "doi-declined"
+    assert api(http, "status", OTHER, DEMO_JOKES_ID).json()["state"] == "active"
 
 
 def test_docs_request_body_without_commas_is_understood(http: httpx.Client) -> None:
@@ -472,8 +391,8 @@ async def test_slow_answers_after_three_seconds_and_acts_at_once(simulator: Simu
         assert state(simulator, slow) == "unsub"
 
     (elapsed, r), _ = await asyncio.gather(status_in_full(), unsubscribe_impatiently())
-    assert 3.0 <= elapsed < 4.5
-    assert r.status_code == 200 and r.json()["state"] == initial_state(DEMO_JOKES_ID, slow)
+    assert elapsed >= 3.0  # held three seconds; it did answer (the client allows 10 s)
+    assert r.status_code == 200 and r.json()["state"] == "nf"  # the hash's state, untouched
 
 
 def raw_exchange(server: SimulatorServer, request: bytes) -> tuple[bytes, BaseException | None]:
@@ -503,7 +422,8 @@ def test_reset_is_a_real_tcp_rst_before_any_byte(http: httpx.Client, simulator: 
     assert received == b"" and isinstance(ended, ConnectionResetError)
     with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
         api(http, "status", MAGIC["reset"])
-    assert state(simulator, MAGIC["reset"]) == initial_state(DEMO_TIPS_ID, MAGIC["reset"])  # nothing done
+    assert state(simulator, MAGIC["reset"]) == "active"  # nothing done: still the hash's state
+    assert simulator.sim.unsubscribe_count(DEMO_TIPS_ID, MAGIC["reset"]) == 0
 
 
 def test_reset_mid_body_sends_headers_and_part_then_rst(
@@ -576,7 +496,7 @@ def test_huge_body_is_one_line_of_three_mib(http: httpx.Client) -> None:
     assert r.status_code == 200
     assert len(r.content) >= 3 * 1024 * 1024 and b"\n" not in r.content
     assert int(r.headers["content-length"]) == len(r.content)
-    assert r.json()["state"] == initial_state(DEMO_TIPS_ID, MAGIC["huge-body"])
+    assert r.json()["state"] == "active"
 
 
 def test_non_utf8_body(http: httpx.Client) -> None:
@@ -635,7 +555,7 @@ def test_old_style_zero_on_gateway_routes(http: httpx.Client, simulator: Simulat
     assert (
         state(simulator, zero, DEMO_JOKES_ID) == "unsub" and state(simulator, zero, DEMO_OPT_IN_ID) == "unsub"
     )
-    assert api(http, "status", zero).json()["state"] == initial_state(DEMO_TIPS_ID, zero)
+    assert api(http, "status", zero).json()["state"] == "active"  # Kenya Tips untouched
 
 
 def test_docs_mt_braces_on_gateway_routes(http: httpx.Client) -> None:
@@ -643,15 +563,15 @@ def test_docs_mt_braces_on_gateway_routes(http: httpx.Client) -> None:
     assert r.status_code == 200 and re.fullmatch(r'\{\n  "MT-[0-9a-f]{32}"\n\}', r.text)
 
 
-@pytest.mark.parametrize("msisdn", list(FAULTS))
-def test_every_magic_number_is_logged_with_its_fault(simulator: SimulatorServer, msisdn: str) -> None:
+@pytest.mark.parametrize(("msisdn", "fault"), list(MAGIC_NUMBERS.items()))
+def test_every_magic_number_is_logged_with_its_fault(simulator: SimulatorServer, msisdn: str, fault: str) -> None:
     with (
         client(simulator, timeout=0.3) as http,
         contextlib.suppress(httpx.HTTPError),
     ):  # hang, slow and the resets
         api(http, "status", msisdn)
     record = last_record(simulator)
-    assert record["msisdn"] == msisdn and record["fault"] == FAULTS[msisdn][0]
+    assert record["msisdn"] == msisdn and record["fault"] == fault
 
 
 # -- per-run options ----------------------------------------------------------------
@@ -698,7 +618,7 @@ def test_latency_and_jitter_delay_every_answer(make_simulator: Callable[..., Sim
         for _ in range(3):
             t0 = time.perf_counter()
             assert api(http, "status", ACTIVE).status_code == 200
-            assert 0.2 <= time.perf_counter() - t0 < 0.6
+            assert time.perf_counter() - t0 >= 0.2  # never sooner than the latency
 
 
 def test_rate_limit_answers_429_with_retry_after(make_simulator: Callable[..., SimulatorServer]) -> None:
@@ -750,15 +670,6 @@ def test_stop_returns_promptly_with_a_hang_in_flight(make_simulator: Callable[..
     assert len(errors) == 1 and not isinstance(errors[0], httpx.TimeoutException)
 
 
-def test_options_are_validated() -> None:
-    with pytest.raises(ValueError, match="error_rate"):
-        SimOptions(error_rate=1.5)
-    with pytest.raises(ValueError, match="must not exceed 1"):
-        SimOptions(error_rate=0.6, hang_rate=0.6)
-    with pytest.raises(ValueError, match="rate_limit"):
-        SimOptions(rate_limit=0)
-
-
 # -- the command line ----------------------------------------------------------------
 
 
@@ -776,9 +687,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_help_documents_every_flag_and_magic_number() -> None:
     out = run_cli("--help")
     assert out.returncode == 0
-    for msisdn, (name, _) in FAULTS.items():
+    for msisdn, name in MAGIC_NUMBERS.items():
         assert msisdn in out.stdout and name in out.stdout
-    for msisdn, _, _ in SAMPLES:
+    for msisdn in SAMPLE_NUMBERS.values():
         assert msisdn in out.stdout
     flags = (
         "--host --port --allow-remote --config --api-key --demo --latency-ms --jitter-ms "
@@ -792,9 +703,9 @@ def test_list_prints_all_states_and_magic_numbers() -> None:
     out = run_cli("--list")
     assert out.returncode == 0
     rows = out.stdout.splitlines()
-    for msisdn, state_name, _ in SAMPLES:
+    for state_name, msisdn in SAMPLE_NUMBERS.items():
         assert any(row.split()[:2] == [msisdn, state_name] for row in rows)
-    for msisdn, (name, _) in FAULTS.items():
+    for msisdn, name in MAGIC_NUMBERS.items():
         assert any(row.split()[:2] == [msisdn, name] for row in rows)
 
 

@@ -29,7 +29,7 @@ from support.faults import held_lock, tmpfs
 
 CFG = parse(EXAMPLE)
 CAMPAIGN = CFG.campaigns[0]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 OLD_ACTIONS = """
 CREATE TABLE actions (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, os_user TEXT,
@@ -222,7 +222,7 @@ async def test_the_journal_thread_reopens_after_a_fault(tmp_path):
 def env(tmp_path: Path) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("MOBITUI_", "PYTHON_KEYRING"))}
     e.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"),
-             MOBITUI_DATA_DIR=str(tmp_path / "data"), MOBITUI_API_KEY=DEMO_API_KEY,
+             MOBITUI_DATA_DIR=str(tmp_path / "data"), MOBITUI_API_KEY=DEMO_API_KEY, MOBITUI_JOURNAL_BUSY_TIMEOUT="1",
              PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
     return e
 

@@ -1,40 +1,15 @@
-"""The audit journal survives a crash between the two writes of a mutating call."""
+"""The audit journal: a mutating call's row completed and redacted, history per number, the operator
+(the kill -9 between the two writes: tests/functional/test_journal_kill.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 from mobitui.core.client import Operation, Outcome, Result
 from mobitui.core.config import Route, parse, EXAMPLE
-from mobitui.core.journal import ATTEMPTED, Journal, Operator
+from mobitui.core.journal import Journal, Operator
 from mobitui.core.recorder import Recorder
 
 CFG = parse(EXAMPLE)
 CAMPAIGN = CFG.campaigns[0]
-
-
-def test_attempt_written_before_send_survives_kill_9(tmp_path):
-    db = tmp_path / "journal.sqlite3"
-    script = textwrap.dedent(
-        f"""
-        import os, signal
-        from mobitui.core.config import parse, EXAMPLE
-        from mobitui.core.journal import Journal
-        j = Journal({str(db)!r})
-        c = parse(EXAMPLE).campaigns[0]
-        j.begin(c, "254700000101", "unsubscribe", "mt-stop")
-        os.kill(os.getpid(), signal.SIGKILL)
-        """
-    )
-    proc = subprocess.run([sys.executable, "-c", script])
-    assert proc.returncode == -9
-    rows = Journal(db).history("254700000101")
-    assert len(rows) == 1
-    assert rows[0]["outcome"] == ATTEMPTED
-    assert "outcome unknown" in rows[0]["outcome_text"]
-    assert rows[0]["finished_at"] is None
 
 
 def test_finish_completes_the_row_with_the_redacted_exchange(tmp_path):

@@ -8,12 +8,13 @@ from contextlib import closing
 
 import pytest
 
-from mobitui.core.client import STATES, MobivateClient, Operation, Outcome
+from mobitui.core.client import MobivateClient, Operation, Outcome
 from mobitui.core.config import Config
 from mobitui.core.recorder import Recorder
 from mobitui.simulator.demo import DEMO_API_KEY
+from support.api import SAMPLE_NUMBERS
 
-SAMPLES = {state: f"2547000001{i:02d}" for i, state in enumerate(STATES, start=1)}
+SAMPLES = SAMPLE_NUMBERS  # the reference's 13 states, written out (not the client's own table)
 HANG, SLOW, RESET, RESET_MID, E500, E503, E429, E502HTML, TRUNC, LITERAL, EMPTY, HUGE, LATIN1, G511, G590, HOSTILE, BADSIG, FLAKY, ZERO, BRACES = (
     f"2547999990{i:02d}" for i in range(1, 21)
 )

@@ -18,7 +18,7 @@ from mobitui.core.journal import Journal
 from mobitui.core.recorder import MASK, Recorder
 from mobitui.core.worker import JobProcess, WorkerFailed
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "wrk-K3y-0000-fake"  # distinctive, obviously fake
 
 
@@ -105,7 +105,7 @@ async def test_cancel_reaches_the_child_and_those_in_flight_are_recorded(make_si
     events: list[object] = []
     last = await wait(proc, future, events)
     results.extend(e for e in events if isinstance(e, ItemResult))
-    await asyncio.sleep(0.4)
+    await all_handed_over(proc)  # the child has exited: nothing more can leave it
 
     received = [r.msisdn for r in server.sim.records()]
     assert len(received) == len(set(received)) and set(received) == {e.msisdn for e in results}

@@ -87,6 +87,14 @@ def answering(*answers: bytes, then_close: bool = False) -> Callable[[Server], H
     return make
 
 
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.005)
+
+
 async def serve(make: Callable[[Server], Handler]) -> Server:
     server = Server(lambda r, w: asyncio.sleep(0))
     server.handler = make(server)
@@ -255,7 +263,7 @@ async def test_connections_are_bounded_and_a_full_pool_times_out():
     async with await serve(make) as server:
         t = transport(max_connections=2)
         first = [asyncio.create_task(call(t, server.url)) for _ in range(2)]
-        await asyncio.sleep(0.1)
+        await until(lambda: len(server.requests) == 2)  # both slots hold a request
         with pytest.raises(TransportError) as caught:
             await call(t, server.url, pool=0.1)
         assert errors.classify(caught.value, "127.0.0.1", 2.0, 2.0).sent is errors.Sent.NO
@@ -304,7 +312,7 @@ async def test_a_cancelled_request_gives_its_connection_and_slot_back():
     async with await serve(make) as server:
         t = transport(max_connections=1)
         task = asyncio.create_task(call(t, server.url))
-        await asyncio.sleep(0.1)
+        await until(lambda: len(server.requests) == 1)  # the one slot holds it
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -396,7 +404,7 @@ async def test_a_stale_kept_alive_connection_is_named_and_maybe_sent():
 
 
 async def test_https_goes_through_a_proxy_tunnel_with_the_proxys_credentials_only(tmp_path):
-    from tests.test_transport_faults import _self_signed
+    from test_transport_faults import _self_signed
 
     cert, key = _self_signed(tmp_path)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -166,8 +166,8 @@ def test_console_that_dies_unexpectedly_never_exits_0(tmux, tmp_path):
     """With Textual's own driver the same paste kills the input thread: the console
     must end with a non-zero exit code, never 0."""
     done = tmp_path / "exit-code"
-    root = Path(__file__).resolve().parent
+    tests = Path(__file__).resolve().parents[1]  # tests/, for support
     _console(tmux, tmp_path, done, {"TEXTUAL_DRIVER": "support.drivers:StockLinuxDriver",
-                                    "PYTHONPATH": os.pathsep.join([str(root), str(root.parent)])})
+                                    "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])})
     _paste_binary_into_bulk(tmux, tmp_path)
     assert _exit_code(done) not in ("", "0")

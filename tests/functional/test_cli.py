@@ -14,7 +14,7 @@ import pytest
 from mobitui.core import secrets
 from mobitui.simulator.demo import DEMO_API_KEY, demo_toml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"msisdn", "campaign_id", "operation", "route", "ok", "state", "http_status", "reference", "error"}
 
 
@@ -129,7 +129,7 @@ def test_auth_with_no_keyring_backend_says_how_out(env, config_file):
 def test_keyring_that_hangs_or_fails_is_reported_not_waited_for(monkeypatch):
     import keyring
 
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support
     from support.keyrings import BrokenKeyring, HangingKeyring
 
     monkeypatch.setattr(keyring, "get_keyring", lambda: HangingKeyring())

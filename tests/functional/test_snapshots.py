@@ -41,8 +41,8 @@ def test_no_snapshot_or_screenshot_carries_the_key():
 
     from mobitui.simulator.demo import DEMO_API_KEY
 
-    root = Path(__file__).resolve().parent.parent
-    pictures = [*root.glob("tests/__snapshots__/**/*.svg"), *root.glob("screenshots/*.svg")]
+    root = Path(__file__).resolve().parents[2]
+    pictures = [*root.glob("tests/**/__snapshots__/**/*.svg"), *root.glob("screenshots/*.svg")]
     assert len(pictures) >= 8
     for p in pictures:
         text = p.read_text()

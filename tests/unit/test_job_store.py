@@ -1,0 +1,37 @@
+"""The job store on its own: a stored job reads back as the paste and the answers it had.
+(Jobs with processes, kills and the CLI: tests/functional/test_jobs.py.)"""
+
+from __future__ import annotations
+
+from mobitui.core.client import Operation
+from mobitui.core.jobs import ItemStatus, JobStore
+from mobitui.core.journal import Journal
+from mobitui.simulator.demo import demo_config
+
+
+def test_a_stored_job_reads_back_as_the_paste_and_the_answers_it_had(tmp_path):
+    from mobitui.core import paste
+    from mobitui.core.jobs import entry_of, result_of
+    from mobitui.core.results import Outcome, Result
+
+    config = demo_config("http://127.0.0.1:9")
+    campaign = config.campaigns[0]
+    entries = paste.parse(["254700000101", "hello", "0700 000 101", "+44 7700 900123"], campaign.country)
+    store = JobStore(Journal(tmp_path / "j.sqlite3"))
+    job_id = store.create(campaign, Operation.STATUS, entries, 5)
+    info = store.get(job_id)
+    rows = list(store.rows(job_id))
+    again = [entry_of(r) for r in rows]
+    assert [(e.line, e.raw, e.msisdn, e.verdict, e.reason) for e in again] == [
+        (e.line, e.raw, e.msisdn if e.usable else None, e.verdict, e.reason) for e in entries
+    ]
+    assert again[2].duplicate_of == 1
+    assert all(result_of(info, r) is None for r in rows)  # nothing answered yet
+    from mobitui.core.jobs import ItemUpdate
+
+    answer = Result("254700000101", campaign.campaign_id, Operation.STATUS, campaign.unsubscribe_via,
+                    Outcome.OK, state="active", http_status=200)
+    store.record(job_id, campaign, [ItemUpdate(0, ItemStatus.DONE, answer, None, True)])
+    got = result_of(info, next(store.rows(job_id)))
+    assert got is not None and (got.msisdn, got.state, got.outcome, got.http_status) == (
+        "254700000101", "active", Outcome.OK, 200)
