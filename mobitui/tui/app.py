@@ -78,6 +78,9 @@ class MobituiApp(App[str]):
     CSS_PATH = [str(styles_dir() / "app.tcss")]
     TITLE = "mobitui"
     ENABLE_COMMAND_PALETTE = True
+    # Keys typed while the console starts go to the MSISDN field, not to the first
+    # focusable widget (the campaign filter, where a number emptied the list).
+    AUTO_FOCUS = "#msisdn"
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),

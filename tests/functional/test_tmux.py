@@ -171,3 +171,17 @@ def test_console_that_dies_unexpectedly_never_exits_0(tmux, tmp_path):
                                     "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])})
     _paste_binary_into_bulk(tmux, tmp_path)
     assert _exit_code(done) not in ("", "0")
+
+
+def test_a_number_typed_while_the_console_starts_is_looked_up(tmux, tmp_path):
+    done = tmp_path / "exit-code"
+    env = {"MOBITUI_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_STATE_HOME": str(tmp_path / "state")}
+    assigns = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    cmd = (f"env -u COLUMNS -u LINES {assigns} {shlex.quote(sys.executable)} -m mobitui --demo; "
+           f"echo $? > {shlex.quote(str(done))}; sleep 30")
+    tmux.start(f"sh -c {shlex.quote(cmd)}", width=130, height=36)
+    tmux.keys("0700-000-101", "Enter")  # before the first frame: the terminal holds the keys
+    screen = tmux.wait_for("ACTIVE", timeout=30)
+    assert "Kenya Jokes SMS" in screen  # the campaign list was not filtered by the number
+    tmux.keys("C-q")

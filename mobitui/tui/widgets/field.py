@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual import events
+from textual.binding import Binding
 from textual.widgets import Input
 
 
@@ -17,6 +18,14 @@ class Field(Input):
     field of the console is a ``Field``. Textual is pinned exactly (8.2.8): this
     leans on ``_bindings`` and ``_on_key`` of its Input.
     """
+
+    BINDINGS = [
+        # Keys typed before the console has put the terminal in raw mode are read
+        # through the tty's line discipline, which turns Enter (CR) into LF: that
+        # arrives as ctrl+j, and a number typed with Enter while the console started
+        # was left unsubmitted.
+        Binding("ctrl+j", "submit", "Submit", show=False),
+    ]
 
     async def _on_key(self, event: events.Key) -> None:
         if not event.is_printable:
