@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from mobitui.core.client import Operation, Outcome, Result
+from mobitui.core.results import Operation, Outcome, Result
 from mobitui.core.config import Campaign, Route
 from mobitui.core.journal import ATTEMPTED, Journal, _now
 from mobitui.core.msisdn import Parsed, Verdict
