@@ -12,4 +12,4 @@ import sys
 # (uvicorn needs click, Textual needs Rich). We never run httpx's CLI: marking
 # its module absent makes httpx take its own fallback (`except ImportError` in
 # httpx/__init__.py; httpx is pinned exactly), so the core loads no Rich.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
