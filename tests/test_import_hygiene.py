@@ -42,8 +42,7 @@ STORAGE = [
     "mobitui.core.paste",
 ]
 UI_LIBRARIES = ["textual", "rich"]
-HTTP = ["httpx", "httpcore", "tenacity", "mobitui.core.transport", "mobitui.core.client",
-        "mobitui.core.routes"]
+HTTP = ["httpx", "httpcore", "tenacity", "mobitui.core.transport", "mobitui.core.client", "mobitui.core.routes"]
 SIMULATOR = ["mobitui.simulator"]
 
 
@@ -77,9 +76,7 @@ def loaded_after(modules: list[str]) -> set[str]:
 
 
 def offending(loaded: set[str], forbidden: list[str]) -> list[str]:
-    return sorted(
-        name for name in loaded if any(name == f or name.startswith(f + ".") for f in forbidden)
-    )
+    return sorted(name for name in loaded if any(name == f or name.startswith(f + ".") for f in forbidden))
 
 
 def check_group(modules: list[str], forbidden: list[str]) -> None:
