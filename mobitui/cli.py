@@ -714,7 +714,7 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             raise UsageError(f"{args.msisdn!r} is not a usable number: {parsed.reason}")
         journal = _open_for_reading(rt)
         try:
-            rows = journal.history(parsed.msisdn, args.limit)  # type: ignore[arg-type]
+            rows = journal.history(parsed.msisdn, args.limit)
         finally:
             journal.close()
     finally:

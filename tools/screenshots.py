@@ -1,6 +1,6 @@
 """Draw the README's screenshots: python tools/screenshots.py
 
-Each scenario of mobitui.tui.showcase runs against the in-process simulator
+Each scenario of tests/support/showcase.py runs against the in-process simulator
 with a stopped clock and is saved as SVG in screenshots/.
 """
 
@@ -13,11 +13,13 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The scenarios are test scaffolding (tests/support), not part of the package.
+sys.path.insert(0, str(ROOT / "tests"))
 SIZES = [(120, 36), (80, 24)]
 
 
 async def shoot(name: str, size: tuple[int, int]) -> Path:
-    from mobitui.tui import showcase
+    from support import showcase
 
     scenario, options = showcase.SCENARIOS[name]
     app = showcase.frozen_app(**options)  # type: ignore[arg-type]
@@ -32,7 +34,7 @@ async def shoot(name: str, size: tuple[int, int]) -> Path:
 def main() -> int:
     os.environ["MOBITUI_DATA_DIR"] = tempfile.mkdtemp(prefix="mobitui-shots-")
     os.environ["TZ"] = "UTC"
-    from mobitui.tui import showcase
+    from support import showcase
 
     for name in showcase.SCENARIOS:
         for size in SIZES:

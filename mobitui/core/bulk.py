@@ -221,6 +221,16 @@ def campaign_for(config: Config, info: JobInfo) -> Campaign:
     return campaign
 
 
+def direct_journal(service: Service) -> Journal:
+    """The journal a bulk job writes to: opened on the job's own thread or process
+    (its transactions span a batch), never a :class:`JournalThread`. Raises
+    TypeError for a service wired with one."""
+    journal = service.journal
+    if not isinstance(journal, Journal):
+        raise TypeError("a bulk job needs a Journal of its own thread, not a JournalThread")
+    return journal
+
+
 class BulkJob:
     """One job being run by this process. Create with :meth:`create` or :meth:`resume`."""
 
@@ -280,7 +290,7 @@ class BulkJob:
         progress_interval: float = 0.1,
     ) -> BulkJob:
         """Store a new job (paste entries, or plain MSISDNs) and return it, ready to run."""
-        store = JobStore(service.journal)
+        store = JobStore(direct_journal(service))
         n = concurrency or service.config.bulk.concurrency
         job_id = store.create(campaign, operation, numbers, n, source)
         info = store.get(job_id)
@@ -298,7 +308,7 @@ class BulkJob:
         progress_interval: float = 0.1,
     ) -> BulkJob:
         """Take over a stored job (raises JobError if it is unknown or still running)."""
-        store = JobStore(service.journal)
+        store = JobStore(direct_journal(service))
         info = store.get(job_id)
         if info is None:
             raise JobError(f"no job {job_id} in the journal")
@@ -384,7 +394,7 @@ class BulkJob:
         self._samples.append((self._t0, 0))
         stop_listening = self.service.recorder.subscribe(self._on_exchange)
         if self.operation is Operation.STATUS:
-            self._writer = _Writer(self.service.journal)
+            self._writer = _Writer(direct_journal(self.service))
         ticker = asyncio.create_task(self._tick())
         state = JobState.INTERRUPTED
         try:
@@ -479,7 +489,7 @@ class BulkJob:
                 if self.operation is Operation.UNSUBSCRIBE:
                     self.store.requeue(self.job_id, item.position)
                 elif journal:
-                    self.service.journal.record(self.campaign, result, self.job_id)
+                    direct_journal(self.service).record(self.campaign, result, self.job_id)
                 self._retry.append(Item(item.position, item.msisdn, ItemStatus.PENDING))
                 return
         self._requeues.pop(item.position, None)

@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from mobitui import __version__
 from mobitui.core import errors
@@ -61,6 +61,14 @@ USER_AGENT = f"mobitui/{__version__}"
 def signature(account_id: str, campaign_id: str, msisdn: str) -> str:
     """MD5 of account_id + campaign_id + msisdn (the docs' worked example)."""
     return hashlib.md5(f"{account_id}{campaign_id}{msisdn}".encode()).hexdigest()
+
+
+def _last_result(state: RetryCallState) -> Result:
+    """The last attempt's result (tenacity sets ``outcome`` before it asks how long to
+    wait or calls ``retry_error_callback``)."""
+    assert state.outcome is not None
+    result: Result = state.outcome.result()
+    return result
 
 
 def _header_pairs(headers: httpx.Headers) -> list[tuple[str, str]]:
@@ -304,15 +312,15 @@ class MobivateClient:
             error=failure.message if failure else None,
             attempt=attempt,
         )
-        body = None
+        answer: Body | None = None  # `body` is the request's
         if failure is None:
             ctype = next((v for k, v in resp_headers if k.lower() == "content-type"), "")
-            body = read_body(bytes(raw), ctype)
+            answer = read_body(bytes(raw), ctype)
             if truncated:
-                body.notes.append(
+                answer.notes.append(
                     f"body larger than network.max_body_bytes ({net.max_body_bytes}); the rest was not read"
                 )
-        return _Reply(status, reason, body, resp_headers, failure, exchange)
+        return _Reply(status, reason, answer, resp_headers, failure, exchange)
 
     # -- status ----------------------------------------------------------------
     def _subscription_url(self, campaign: Campaign, method: str) -> str:
@@ -356,9 +364,9 @@ class MobivateClient:
         if result.transient and net.status_attempts > 1:
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(net.status_attempts - 1),
-                wait=lambda state: wait_after(state.outcome.result(), state.attempt_number),
+                wait=lambda state: wait_after(_last_result(state), state.attempt_number),
                 retry=retry_if_result(lambda r: r.transient),
-                retry_error_callback=lambda state: state.outcome.result(),
+                retry_error_callback=_last_result,
                 sleep=self._sleep,
             )
             await self._sleep(wait_after(result, 0))

@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from mobitui.core import paths
 
@@ -45,6 +46,8 @@ class ConfigError(Exception):
 
 class ConfigMissing(ConfigError):
     """No configuration file exists where one was looked for."""
+
+    path: Path  # always the place looked in
 
     def __init__(self, path: Path, explicit: bool):
         self.explicit = explicit
@@ -398,7 +401,7 @@ def _describe_location(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
     return "key " + ".".join(parts)
 
 
-def _problem(err: dict[str, Any], raw: dict[str, Any]) -> str:
+def _problem(err: ErrorDetails, raw: dict[str, Any]) -> str:
     where = _describe_location(tuple(err.get("loc", ())), raw)
     msg = err.get("msg", "invalid")
     kind = err.get("type", "")

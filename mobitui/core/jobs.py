@@ -35,16 +35,16 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from mobitui.core.client import Operation, Outcome, Result
 from mobitui.core.config import Campaign, Route
 from mobitui.core.journal import ATTEMPTED, Journal, _now
 from mobitui.core.msisdn import Parsed, Verdict
 from mobitui.core.paste import Entry
+from mobitui.core.results import Operation, Outcome, Result
 
 
 class JobState(str, Enum):
@@ -454,7 +454,7 @@ class JobStore:
             "UPDATE job_items SET status='in_flight' WHERE job_id=? AND position=?", (job_id, position)
         )
 
-    def record(self, job_id: int, campaign: Campaign, updates: list[ItemUpdate]) -> None:
+    def record(self, job_id: int, campaign: Campaign, updates: Sequence[ItemUpdate]) -> None:
         """A batch of finished items in one transaction, each linked to its journal row.
 
         A status answer the engine got straight from the client is journalled

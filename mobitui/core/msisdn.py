@@ -305,7 +305,7 @@ def _normalise(raw: str, text: str, country: str | None) -> Parsed:
             # libphonenumber drops a national prefix after some country codes (+31 0…);
             # a number that is not valid anyway is sent exactly as typed, as it says.
             msisdn = typed
-        region = phonenumbers.region_code_for_country_code(number.country_code)
+        region = phonenumbers.region_code_for_country_code(number.country_code or 0)
         notes.append(
             f"possible but not a valid number in the {region} numbering plan; sent as typed"
             if region != "ZZ"

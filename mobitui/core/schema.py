@@ -235,7 +235,7 @@ class Connection(sqlite3.Connection):
 
     path: Path
 
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         if sql == "ROLLBACK":
             try:
                 if self.in_transaction:
@@ -250,7 +250,7 @@ class Connection(sqlite3.Connection):
         except sqlite3.Error as exc:
             raise fault_of(exc, self.path) from exc
 
-    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
         try:
             return super().executemany(sql, parameters)
         except _PROGRAM_ERRORS:

@@ -192,7 +192,7 @@ def store(account_id: str, key: str, timeout: float = TIMEOUT) -> str:
 
     def set_and_read(kr: object) -> str | None:
         kr.set_password(SERVICE, account_id, key)  # type: ignore[attr-defined]
-        return kr.get_password(SERVICE, account_id)  # type: ignore[attr-defined,no-any-return]
+        return kr.get_password(SERVICE, account_id)  # type: ignore[attr-defined]
 
     back = _keyring_call(set_and_read, "store the API key", timeout)
     name = backend_name(timeout)

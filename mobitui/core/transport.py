@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -107,7 +108,7 @@ class _HeldWrites(httpcore.AsyncNetworkStream):
         self._stream = stream
         self._held: list[bytes] = []
         self._timeout: float | None = None
-        self._socket: object = None  # anyio builds a dict of every attribute on each look-up
+        self._socket: socket.socket | None = None  # anyio builds a dict of every attribute on each look-up
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if buffer:

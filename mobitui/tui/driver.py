@@ -32,5 +32,5 @@ class TerminalDriver(linux_driver.LinuxDriver):
 
     def run_input_thread(self) -> None:
         # The stock method reads the module-level name once, at the start of the thread.
-        linux_driver.getincrementaldecoder = _replacing_decoder  # type: ignore[attr-defined]
+        linux_driver.getincrementaldecoder = _replacing_decoder
         super().run_input_thread()

@@ -1,6 +1,6 @@
 """Snapshots of the console at 80x24 and 120x36 (each one was looked at before acceptance).
 
-The scenarios live in mobitui.tui.showcase, which also draws the README's
+The scenarios live in tests/support/showcase.py, which also draws the README's
 screenshots: an in-process simulator, seeded references, a stopped clock.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from mobitui.tui import showcase
+from support import showcase
 
 SIZES = [(80, 24), (120, 36)]
 NAMES = ["main", "confirm", "log-detail", "error", "every-campaign", "help", "read-only", "no-keyring",

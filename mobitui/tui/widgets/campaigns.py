@@ -104,7 +104,7 @@ class CampaignPane(Vertical):
             self.post_message(self.Selected(c, chosen=isinstance(event, OptionList.OptionSelected)))
 
     def set_server_info(self, campaign_id: str, answer: dict[str, object]) -> None:
-        info = {k: answer.get(k) for k in ("campaign_name", "campaign_status", "campaign_service") if k in answer}
+        info: dict[str, object] = {k: answer.get(k) for k in ("campaign_name", "campaign_status", "campaign_service") if k in answer}
         if info:
             self.server_info[campaign_id] = info
             if campaign_id == self.selected.campaign_id:

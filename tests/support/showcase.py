@@ -2,7 +2,9 @@
 
 The simulator app is served through httpx's ASGI transport at a fixed address,
 with seeded references and a stopped clock, so the same scenario draws the
-same screen on every machine. Live use never comes through here.
+same screen on every machine. Test scaffolding (it patches the core's clock with
+unittest.mock): used by tests/test_snapshots.py and tools/screenshots.py, never
+shipped in the package.
 """
 
 from __future__ import annotations
