@@ -200,7 +200,7 @@ def _sniff(lines: list[str]) -> str | None:
         stray_quotes = 0  # a quote left inside a field: this delimiter misreads the quoting
         for line in sample:
             try:
-                row = next(csv.reader([line], delimiter=d, quotechar='"', skipinitialspace=True), [])
+                row = next(csv.reader([line], delimiter=d, quotechar='"', skipinitialspace=True, strict=True), [])
             except csv.Error:
                 row = []
             widths[len(row)] = widths.get(len(row), 0) + 1

@@ -322,3 +322,12 @@ def test_a_long_server_text_is_cut_only_after_the_echoed_key_in_it_is_redacted()
     Recorder([key]).scrub(r)
     assert "FAKEKEY-abc" not in html.unescape(r.reference) and len(r.reference) <= 100
     assert "FAKEKEY" not in r.error and len(r.error) <= 2000
+
+
+def test_a_semicolon_row_whose_quoted_cell_holds_a_comma_is_read_by_its_semicolons():
+    """One line is too small a sample to tell ',' from ';' by widths alone: a quoted cell
+    that only parses with ';' decides it (found by the CSV-export property)."""
+    from mobitui.core import paste
+
+    table = paste.read(b'254700000000;"x"","\r\n', "KE")
+    assert [(e.msisdn, e.other) for e in table.entries] == [("254700000000", ('x",',))]
