@@ -41,6 +41,9 @@ _TEL = re.compile(r"(?i)tel:(?://)?")
 # A spreadsheet's number: a decimal part of one or two digits, or scientific notation.
 _DECIMAL = re.compile(r"^(\+?)(\d+)[.,](\d{1,2})$")
 _LONG_ZERO_DECIMAL = re.compile(r"^\+?\d+[.,]0{3,}$")
+# Digit groups ending in a decimal part: 0700 000 101.00 (a spreadsheet's number
+# pasted beside a typed one, or a typed one finished like a price).
+_GROUPED_DECIMAL = re.compile(r"^\+?\d+(?:[ \u00a0-]\d+)+([.,]\d{1,2})$")
 _SCIENTIFIC = re.compile(r"^\+?(\d+)(?:[.,](\d+))?[eE]\+?(\d+)$")
 _REPLACEMENT = "\ufffd"
 
@@ -233,6 +236,11 @@ def _spreadsheet(raw: str, text: str) -> Parsed | tuple[str, str] | None:
         return Parsed(raw, None, Verdict.INVALID,
                       f"ambiguous: {text} could be a spreadsheet number or digit groups; write it without "
                       f"the {'.' if '.' in text else ','!r}")
+    grouped = _GROUPED_DECIMAL.match(text)
+    if grouped:
+        return Parsed(raw, None, Verdict.INVALID,
+                      f"ends like a spreadsheet number ({grouped.group(1)}), but in digit groups: not read, "
+                      "write the number alone")
     m = _SCIENTIFIC.match(text)
     if m:
         whole, fraction, exponent = m.group(1), m.group(2) or "", int(m.group(3))

@@ -28,6 +28,8 @@ from enum import StrEnum
 from mobitui.core.msisdn import Parsed, Verdict, normalise
 
 SEPARATORS = re.compile(r"[,;\t]")
+# 254,700,000,101: one number in a spreadsheet's "number" format, thousands separated.
+THOUSANDS = re.compile(r"\+?\d{1,3}(?:,\d{3}){2,}")
 DELIMITERS = ",;\t|"
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -308,6 +310,15 @@ def read(source: str | bytes, country: str | None = None, column: str | None = N
                 add(no, line.strip(), Parsed(line.strip(), None, Verdict.INVALID, f"no number in {where}"), other)
             else:
                 add(no, cell, normalise(cell, country), other)
+            continue
+        grouped = line.strip()
+        if THOUSANDS.fullmatch(grouped) and normalise(grouped.replace(",", ""), country).usable:
+            # Read as separate fields, each part would be "too short": say what it is,
+            # and send nothing (the digits are the operator's to confirm).
+            joined = grouped.replace(",", "")
+            add(no, grouped, Parsed(grouped, None, Verdict.INVALID,
+                                    f"one number written with thousands separators? {joined} without them; "
+                                    "not sent: write it without commas"), ())
             continue
         filled = [c for c in cells if c]
         numbers = [c for c in filled if _phoneish(c)]

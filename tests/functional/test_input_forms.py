@@ -217,3 +217,14 @@ def test_cli_column_option(env, config_file, simulator, tmp_path):  # noqa: F811
     r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--file", str(f),
                 "--column", "phone")
     assert r.returncode == 2 and "--column phone: no column 'phone'" in r.stderr
+
+
+def test_digit_groups_with_thousands_commas_or_a_decimal_part_are_named_for_what_they_look_like():
+    from mobitui.core import paste
+
+    entries = paste.read(b"254,700,000,101\n0700 000 101.00\n", "KE").entries
+    assert [(e.raw, e.msisdn) for e in entries] == [("254,700,000,101", None), ("0700 000 101.00", None)]
+    assert entries[0].parsed.reason == ("one number written with thousands separators? 254700000101 without "
+                                        "them; not sent: write it without commas")
+    assert entries[1].parsed.reason == ("ends like a spreadsheet number (.00), but in digit groups: not read, "
+                                        "write the number alone")
