@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -47,6 +48,7 @@ from httpcore._async.http_proxy import AsyncForwardHTTPConnection, AsyncTunnelHT
 from httpcore._utils import is_socket_readable
 
 POOL, CONNECT, EXCHANGE, BODY = "pool", "connect", "exchange", "body"
+logger = logging.getLogger(__name__)
 NOT_SENT_PHASES = frozenset({POOL, CONNECT})
 
 # httpcore raises these only before the request's first byte is written: from the
@@ -203,7 +205,7 @@ class _Pool:
         try:
             await conn.aclose()
         except Exception:  # closing a broken socket: nothing left to do
-            pass
+            logger.debug("closing a connection failed", exc_info=True)
 
     async def close_all(self) -> None:
         conns = list(self.open)
@@ -212,8 +214,8 @@ class _Pool:
         for conn in conns:
             try:
                 await conn.aclose()
-            except Exception:
-                pass
+            except Exception:  # closing everything: one broken socket must not keep the others open
+                logger.debug("closing a connection failed", exc_info=True)
 
 
 def _phase_of(exc: BaseException) -> str:
