@@ -177,6 +177,9 @@ def enable(path: Path | None = None) -> Path:
             _handler.close()
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
+        # Ours only: a handler an embedding program put on the root logger would get
+        # the records before redaction (the redaction is this handler's formatter).
+        root.propagate = False
         _handler, _path = handler, target
     add_secret((os.environ.get(ENV_KEY) or "").strip())
     logger.debug("debug log started (pid %d)", os.getpid())
@@ -208,6 +211,7 @@ def disable() -> None:
         root = logging.getLogger(LOGGER)
         root.removeHandler(_handler)
         root.setLevel(logging.NOTSET)
+        root.propagate = True
         _handler.close()
         _handler, _path = None, None
 
