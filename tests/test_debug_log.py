@@ -352,3 +352,15 @@ async def test_a_broken_bulk_display_leaves_a_debug_line(tmp_path, sim_config, s
     assert progress.done == 2  # the job carried on
     text = path.read_text()
     assert f"job {job.job_id}: an event listener failed" in text and "RuntimeError: display fell over" in text
+
+
+def test_a_line_that_cannot_be_written_is_dropped_without_a_word_on_the_terminal(tmp_path, capsys):
+    logs.enable(tmp_path / "debug.log")
+    handler = logging.getLogger("mobitui").handlers[-1]
+    assert isinstance(handler, logs.SharedRotatingFileHandler)
+    handler.stream.close()
+    handler.stream = open("/dev/full", "w")  # every write: ENOSPC, as on a full disk  # noqa: SIM115
+    handler._reopen_if_rotated = lambda: None  # type: ignore[method-assign]
+    logging.getLogger("mobitui.test").debug("cannot be written")
+    assert handler.failures == 1
+    assert capsys.readouterr().err == ""  # not the standard "--- Logging error ---" and a traceback

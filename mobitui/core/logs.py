@@ -77,7 +77,13 @@ class RedactingFormatter(logging.Formatter):
     unredacted, whatever the call site put in it."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        # The rotating handler formats each record twice (to measure it, then to write
+        # it): the redaction, the costly part, is done once.
+        done = getattr(record, "_mobitui_line", None)
+        if done is None:
+            done = redact(super().format(record))
+            record._mobitui_line = done
+        return done
 
 
 class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -95,8 +101,10 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
     def __init__(self, path: Path, max_bytes: int = MAX_BYTES, backups: int = BACKUPS):
         private.make_dir(path.parent)
         private.touch(path)
-        self._lock_path = path.with_name(path.name + ".lock")
-        private.touch(self._lock_path)
+        self.failures = 0  # lines that could not be written
+        lock_path = path.with_name(path.name + ".lock")
+        self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), private.FILE_MODE)
+        os.fchmod(self._lock_fd, private.FILE_MODE)
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=False)
 
     def _open(self):  # type: ignore[no-untyped-def]
@@ -124,22 +132,32 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             import fcntl
-        except ImportError:  # not Unix: one process writes at a time anyway (no job process there)
+        except ImportError:  # not Unix: the standard handler's behaviour, unserialised
             super().emit(record)
             return
         try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), private.FILE_MODE)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         except OSError:
             self.handleError(record)
             return
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             self._reopen_if_rotated()
             super().emit(record)  # rolls over (under the lock) when the file is full
         except Exception:
             self.handleError(record)
         finally:
-            os.close(fd)  # releases the lock
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        # The standard one prints "--- Logging error ---" and a traceback on stderr: over
+        # the console's screen. A line that cannot be written (a full disk) is dropped.
+        self.failures += 1
+
+    def close(self) -> None:
+        super().close()
+        fd, self._lock_fd = self._lock_fd, -1
+        if fd >= 0:
+            os.close(fd)
 
     def doRollover(self) -> None:
         super().doRollover()
@@ -212,7 +230,10 @@ def disable() -> None:
         root.removeHandler(_handler)
         root.setLevel(logging.NOTSET)
         root.propagate = True
-        _handler.close()
+        try:
+            _handler.close()
+        except (OSError, ValueError):  # its last bytes cannot be written (a full disk): no log to say it in
+            pass
         _handler, _path = None, None
 
 

@@ -392,6 +392,8 @@ class MobituiApp(App[str]):
         and the way out; a retry is scheduled. Hidden once a write succeeds."""
         was = self.journal_fault
         self.journal_fault = fault
+        if (was is None) != (fault is None):
+            logger.debug("journal banner %s: %s", "shown" if fault else "hidden", fault or "writable again")
         banners = list(self.query("#journal-banner").results(Static))
         if fault is None:
             for b in banners:
