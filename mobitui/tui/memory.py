@@ -27,8 +27,10 @@ class Memory:
             recent = [str(n) for n in data.get("recent", []) if str(n).isdigit()][:RECENT]
             last = data.get("last_campaign")
             return cls(path, last if isinstance(last, str) else None, recent)
+        except FileNotFoundError:  # the first run
+            return cls(path)
         except (OSError, ValueError, AttributeError):
-            logger.debug("no recall list read from %s", path, exc_info=True)
+            logger.debug("the recall list %s could not be read; starting without it", path, exc_info=True)
             return cls(path)
 
     def remember_number(self, msisdn: str) -> None:
