@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from mobitui import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_JOURNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader has gone
+
+logger = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
@@ -39,6 +42,9 @@ def _common(p: argparse.ArgumentParser, top: bool) -> None:
     p.add_argument("--read-only", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="refuse every unsubscribe, single, bulk or resumed (shadowing, training); "
                    "also ui.read_only = true")
+    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="write a rotating, redacted debug log in the state dir (its path is said on "
+                   "stderr); also logging.debug = true")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,9 +133,13 @@ def _err(msg: str) -> None:
 
 
 def _runtime(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from mobitui.core import logs
     from mobitui.runtime import open_runtime
 
-    return open_runtime(getattr(args, "config", None), bool(getattr(args, "demo", False)))
+    rt = open_runtime(getattr(args, "config", None), bool(getattr(args, "demo", False)))
+    if rt.config.logging.debug:
+        logs.start(_err)
+    return rt
 
 
 def _refuse_if_read_only(args: argparse.Namespace, rt, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -276,6 +286,7 @@ class _Progress:
         try:
             width = os.get_terminal_size(self.stream.fileno()).columns
         except (OSError, ValueError, AttributeError):
+            logger.debug("terminal width unknown; 80 assumed", exc_info=True)
             width = 80
         if len(text) > width - 1:
             text = text[: max(width - 2, 1)] + "…"
@@ -328,13 +339,14 @@ def _run_job(open_service, make_job, stderr: TextIO):  # type: ignore[no-untyped
         try:
             loop.add_signal_handler(signal.SIGINT, on_sigint)
         except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
-            pass
+            logger.debug("no SIGINT handler for the job", exc_info=True)
         try:
             job = make_job(service, on_event)
             await job.run()
         except asyncio.CancelledError:
-            pass
+            logger.debug("job abandoned (Ctrl-C twice)")
         except sqlite3.Error as exc:  # the journal cannot be written: the job stopped sending
+            logger.debug("journal write failed during the job", exc_info=True)
             if job is None:
                 raise
             journal_failure.append(exc)
@@ -342,7 +354,7 @@ def _run_job(open_service, make_job, stderr: TextIO):  # type: ignore[no-untyped
             try:
                 loop.remove_signal_handler(signal.SIGINT)
             except (NotImplementedError, RuntimeError):
-                pass
+                logger.debug("no SIGINT handler to remove", exc_info=True)
             progress.close()
             await service.aclose()
         return job
@@ -473,6 +485,7 @@ def _open_for_reading(rt):  # type: ignore[no-untyped-def]
     except JournalFault as exc:
         if exc.kind != "read-only":
             raise
+        logger.debug("journal opened read-only", exc_info=True)
         journal = rt.open_journal(read_only=True)
         _err(f"note: {exc}; showing what it holds, read-only")
         return journal
@@ -783,11 +796,11 @@ def _output_closed() -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
-        pass
+        logger.debug("stdout could not be pointed at %s", os.devnull, exc_info=True)
     try:
         _err("the output was closed before everything was written (broken pipe)")
     except OSError:
-        pass
+        logger.debug("stderr is closed too", exc_info=True)
     return EXIT_PIPE
 
 
@@ -797,6 +810,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug and args.command != "config-example":
+        from mobitui.core import logs
+
+        logs.start(_err)
+    logger.debug("mobitui %s: command %s", __version__, args.command or "console")
     try:
         if args.command == "config-example":
             from mobitui.core.config import EXAMPLE
@@ -812,17 +830,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
         return code
     except ConfigError as exc:
+        logger.debug("configuration refused", exc_info=True)
         _err(str(exc))
         return EXIT_USAGE
     except UsageError as exc:
+        logger.debug("usage refused: %s", exc)
         _err(str(exc))
         return EXIT_USAGE
     except JournalFault as exc:
+        logger.debug("journal fault (%s)", exc.kind, exc_info=True)
         _err(str(exc) + ("" if args.command in ("jobs", "history") else "; nothing more was sent"))
         return EXIT_USAGE
     except BrokenPipeError:
+        logger.debug("stdout closed by its reader", exc_info=True)
         return _output_closed()
     except KeyboardInterrupt:
+        logger.debug("interrupted (SIGINT)")
         _err("interrupted")
         return 130
 

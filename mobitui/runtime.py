@@ -62,11 +62,11 @@ class Runtime:
             self._socket = None
 
 
-def _operator_ui(config_path: str | None) -> config_mod.UI | None:
-    """The ``[ui]`` section of the operator's own config, for the demo; None when
-    there is no config or it is not valid (the demo must start on any machine)."""
+def _operator_config(config_path: str | None) -> Config | None:
+    """The operator's own config, for the demo; None when there is none or it is
+    not valid (the demo must start on any machine)."""
     try:
-        return config_mod.load(config_path).ui
+        return config_mod.load(config_path)
     except config_mod.ConfigError:
         return None
 
@@ -85,9 +85,9 @@ def open_runtime(config_path: str | None, demo: bool, start: bool = True) -> Run
 
         sock = bind_socket("127.0.0.1", 0)
         cfg = demo_config(url_of(sock))
-        ui = _operator_ui(config_path)
-        if ui is not None:  # the operator's keys, theme and read-only also hold in the demo
-            cfg = cfg.model_copy(update={"ui": ui})
+        own = _operator_config(config_path)
+        if own is not None:  # the operator's keys, theme, read-only and debug log also hold in the demo
+            cfg = cfg.model_copy(update={"ui": own.ui, "logging": own.logging})
         rt = Runtime(cfg, None, demo=True, _socket=sock)
     else:
         path, _ = config_mod.resolve_path(config_path)

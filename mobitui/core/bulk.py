@@ -41,6 +41,7 @@ Rules that keep a number from being unsubscribed twice:
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections import deque
@@ -68,7 +69,9 @@ from mobitui.core.jobs import (
 from mobitui.core.journal import Journal
 from mobitui.core.paste import Entry
 from mobitui.core.recorder import Exchange
-from mobitui.core.service import Service
+from mobitui.core.service import Service, log_answer
+
+logger = logging.getLogger(__name__)
 
 BATCH = 500  # results written in one transaction at most
 WRITES_AHEAD = 3  # batches handed to the journal's writer and not yet written, at most
@@ -316,6 +319,8 @@ class BulkJob:
         if job_id in _RUNNING:
             raise JobError(f"job {job_id} is still running in this process; it cannot be resumed twice")
         info = store.claim(job_id, concurrency)
+        logger.debug("resuming job %d (%s via %s): %s", job_id, info.operation.value, info.route,
+                     dict(info.counts.status))
         return cls(service, store, info, campaign, on_event=on_event, progress_interval=progress_interval)
 
     @property
@@ -337,7 +342,7 @@ class BulkJob:
             try:
                 self._loop.call_soon_threadsafe(self._wake.set)
             except RuntimeError:  # loop closed: nothing left to wake
-                pass
+                logger.debug("job %d cancelled after its loop closed", self.job_id, exc_info=True)
 
     @property
     def cancelled(self) -> bool:
@@ -473,7 +478,10 @@ class BulkJob:
             self.store.mark_in_flight(self.job_id, item.position)
             return await self.service.unsubscribe(self.campaign, item.msisdn, self.job_id), False
         # A status call changes nothing: it is journalled with its item, in the next batch.
-        return await self.service.client.status(self.campaign, item.msisdn), True
+        t0 = time.perf_counter()
+        result = await self.service.client.status(self.campaign, item.msisdn)
+        log_answer(result, t0, self.job_id)
+        return result, True
 
     async def _send(self, item: Item, note: str | None = None, taken: bool = False) -> None:
         if not taken:
@@ -564,6 +572,7 @@ class BulkJob:
         try:
             started = datetime.fromisoformat(str(action["started_at"]))
         except ValueError:
+            logger.debug("unreadable start time of journal row %s; no grace", action.get("id"), exc_info=True)
             return
         age = (datetime.now(timezone.utc) - started).total_seconds()
         grace = net.longest_wait - age
@@ -589,6 +598,9 @@ class BulkJob:
                 self._states[result.state] = self._states.get(result.state, 0) + 1
         self._left -= 1
         self._finished += 1
+        if note is not None:  # a decision (a resume's re-check, an answer read from the journal)
+            logger.debug("job %d, number %d (%s): %s, %s: %s", self.job_id, item.position, item.msisdn,
+                         status.value, result.outcome.value, note)
         self._batch.append(ItemUpdate(item.position, status, result, note, journal))
         if len(self._batch) >= BATCH:
             self._flush()
@@ -633,6 +645,7 @@ class BulkJob:
             try:
                 self._flush()
             except Exception as exc:  # the journal cannot be written: send nothing more
+                logger.debug("job %d: journal write failed; sending nothing more", self.job_id, exc_info=True)
                 self._write_failure = exc
                 self.cancel()
                 return
@@ -643,6 +656,7 @@ class BulkJob:
             if now - last_beat >= HEARTBEAT_EVERY:
                 last_beat = now
                 if not self.store.heartbeat(self.job_id, self._counts()):
+                    logger.debug("job %d was taken over by another process: cancelling", self.job_id)
                     self.cancel()  # another process took the job over: stop sending
             self._emit(self.progress())
 
@@ -652,4 +666,4 @@ class BulkJob:
         try:
             self.on_event(event)
         except Exception:  # a broken display must not break the job
-            pass
+            logger.debug("job %d: an event listener failed", self.job_id, exc_info=True)

@@ -232,6 +232,13 @@ class Bulk(_Strict):
     concurrency: int = Field(default=10, ge=1, le=200)
 
 
+class Logging(_Strict):
+    """``[logging]``: ``debug = true`` writes the debug log (as ``--debug`` does;
+    README "Debug log")."""
+
+    debug: bool = False
+
+
 class Campaign(_Strict):
     name: str = Field(min_length=1)
     campaign_id: str
@@ -313,6 +320,7 @@ class Config(_Strict):
     network: Network = Field(default_factory=Network)
     ui: UI = Field(default_factory=UI)
     bulk: Bulk = Field(default_factory=Bulk)
+    logging: Logging = Field(default_factory=Logging)
     states: dict[str, str] = Field(
         default_factory=dict, description="overrides of the state descriptions"
     )
@@ -467,6 +475,9 @@ read_only = false          # true removes the unsubscribe action
 
 [bulk]
 concurrency = 10
+
+[logging]
+debug = false              # true writes a rotating, redacted debug log (as --debug does)
 
 # [states]
 # onhold = "billing paused by the operator"   # override our descriptions

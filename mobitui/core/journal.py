@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -29,6 +30,7 @@ from mobitui.core.config import Campaign
 T = TypeVar("T")
 from mobitui.core.schema import SCHEMA_VERSION, JournalFault, JournalFaultKind  # noqa: F401 - part of this module's API
 
+logger = logging.getLogger(__name__)
 ATTEMPTED = "attempted"
 MAX_STORED_BODY = 256 * 1024
 
@@ -56,6 +58,7 @@ class Operator:
         try:
             user = getpass.getuser()
         except Exception:  # no passwd entry in some containers
+            logger.debug("no user name for uid %s", getattr(os, "getuid", lambda: "?")(), exc_info=True)
             user = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
         ssh = os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION") or ""
         return cls(user, socket.gethostname(), ssh.split()[0] if ssh.strip() else None)
@@ -125,6 +128,7 @@ class Journal:
         try:
             st = os.statvfs(self.path.parent)
         except (OSError, AttributeError):
+            logger.debug("free space of %s unknown", self.path.parent, exc_info=True)
             return
         if st.f_bavail * st.f_frsize < self.MIN_FREE_BYTES:
             raise schema.fault(JournalFaultKind.FULL, self.path)
@@ -283,6 +287,7 @@ class JournalThread:
                 self._journal = Journal(self.path, self.operator, self.timeout)
             value = fn(self._journal, *args)
         except JournalFault as exc:
+            logger.debug("journal fault (%s) on %s", exc.kind, self.path, exc_info=True)
             if exc.kind is not JournalFaultKind.LOCKED and self._journal is not None:  # reopened next time
                 self._journal.close()
                 self._journal = None

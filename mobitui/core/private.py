@@ -10,11 +10,13 @@ MSISDNs, which are personal data.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+logger = logging.getLogger(__name__)
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 T = TypeVar("T")
@@ -89,8 +91,8 @@ def write_atomically(path: Path, write: Callable[[TextIO], T], newline: str | No
     except BaseException:
         try:
             os.unlink(tmp)
-        except OSError:
-            pass
+        except OSError:  # best effort: the write's own error is the one raised
+            logger.debug("could not remove %s", tmp, exc_info=True)
         raise
     return result
 

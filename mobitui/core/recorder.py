@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import html.entities
 import itertools
+import logging
 import re
 import threading
 import time
@@ -29,6 +30,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+logger = logging.getLogger(__name__)
 
 MASK = "***"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
@@ -166,6 +169,17 @@ class _Secrets:
         self.values: tuple[str, ...] = ()  # longest first
 
 
+# Every key any recorder of this process was given: the debug log redacts with it
+# (core/logs.py), so a line logged anywhere is masked like a recorded exchange.
+_PROCESS_SECRETS = _Secrets()
+_process_lock = threading.Lock()
+
+
+def _add_spellings(box: _Secrets, spellings: set[str], lock: threading.Lock) -> None:
+    with lock:
+        box.values = tuple(sorted(set(box.values) | spellings, key=len, reverse=True))
+
+
 def _encodes_a_secret(text: str, secrets: tuple[str, ...]) -> bool:
     """Cheap first look (no spans): does any decoding step reveal a secret?"""
     for _ in range(_MAX_LAYERS):
@@ -228,6 +242,14 @@ class Recorder:
         for s in secrets:
             self.add_secret(s)
 
+    @classmethod
+    def for_process(cls) -> Recorder:
+        """A recorder that redacts with every key any recorder of this process was
+        given (the debug log's redaction, :mod:`mobitui.core.logs`)."""
+        r = cls(keep=1)
+        r._secrets, r._lock = _PROCESS_SECRETS, _process_lock
+        return r
+
     def child(self, keep: int = 50) -> Recorder:
         """A recorder for one piece of work (a bulk job on its own thread): the same
         secrets (added later too), exchange ids from the same sequence, its own
@@ -249,9 +271,9 @@ class Recorder:
         if why:
             raise UnsafeKey(why)
         spellings = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
-        box = self._secrets
-        with self._lock:
-            box.values = tuple(sorted(set(box.values) | spellings, key=len, reverse=True))
+        _add_spellings(self._secrets, spellings, self._lock)
+        if self._secrets is not _PROCESS_SECRETS:
+            _add_spellings(_PROCESS_SECRETS, spellings, _process_lock)
 
     def redact(self, text: str, decoded: bool = True) -> str:
         """``text`` with every secret masked, as written and (``decoded``) after any
@@ -348,6 +370,10 @@ class Recorder:
             error=self.redact(error) if error else None,
             attempt=attempt,
         )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("exchange %d: %s %s -> %s in %.0f ms (attempt %d)%s", ex.id, ex.method, ex.url,
+                         ex.status if ex.status is not None else "no answer", ex.elapsed_ms, ex.attempt,
+                         f": {ex.error}" if ex.error else "")
         self._tell(ex)
         return ex
 
@@ -366,6 +392,6 @@ class Recorder:
             try:
                 listener(ex)
             except Exception:  # a broken listener must not break the call
-                pass
+                logger.debug("a listener of the request recorder failed", exc_info=True)
         if self._parent is not None:
             self._parent._tell(ex)

@@ -24,6 +24,7 @@ on its event loop.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sqlite3
 from enum import StrEnum
@@ -34,6 +35,7 @@ from mobitui.core import private
 
 # Seconds SQLite waits for another process's lock before giving up;
 # $MOBITUI_JOURNAL_BUSY_TIMEOUT overrides (tests use a short one).
+logger = logging.getLogger(__name__)
 BUSY_TIMEOUT = float(os.environ.get("MOBITUI_JOURNAL_BUSY_TIMEOUT") or 10.0)
 
 # Each entry brings the file from version i to i+1. Never edit one that has
@@ -240,8 +242,8 @@ class Connection(sqlite3.Connection):
             try:
                 if self.in_transaction:
                     super().execute(sql)
-            except sqlite3.Error:
-                pass
+            except sqlite3.Error:  # the real cause is the exception being handled
+                logger.debug("ROLLBACK failed", exc_info=True)
             return self.cursor()
         try:
             return super().execute(sql, parameters)

@@ -13,6 +13,8 @@ disk and another process's lock are waited for off its event loop).
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,6 +25,7 @@ from mobitui.core.journal import InFlight, Journal, JournalFault, JournalThread
 from mobitui.core.recorder import Recorder
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 CLAIM_MARGIN = 5.0  # seconds beyond the client's longest wait an attempt counts as in flight
 # A number unsubscribed (accepted, or outcome unknown) this recently is not unsubscribed
 # again unless the caller asks for it deliberately (the console's typed confirmation).
@@ -84,10 +87,13 @@ class Service:
         """Check a number and journal the answer. A status call changes nothing, so an
         answer the journal cannot take is still returned, with ``journal_error`` set and
         the fault kept in :attr:`journal_fault` for the host to show."""
+        t0 = time.perf_counter()
         result = await self.client.status(campaign, msisdn)
+        log_answer(result, t0, job_id)
         try:
             await self.in_journal(lambda j: j.record(campaign, result, job_id))
         except JournalFault as exc:
+            logger.debug("journal fault recording the status of %s (%s)", msisdn, exc.kind, exc_info=True)
             self.journal_fault = exc
             result.journal_error = str(exc)
         else:
@@ -116,16 +122,23 @@ class Service:
                                   recent_for=None if again else RECENT_UNSUBSCRIBE)
             )
         except InFlight as exc:
+            logger.debug("unsubscribe of %s via %s not sent: %s", msisdn, route.value, exc)
             return Result(msisdn, campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.FAILED,
                           error=f"Not sent: {exc}. Not unsubscribed twice; check its status.")
         except JournalFault as exc:
+            logger.debug("unsubscribe of %s not sent: journal fault (%s)", msisdn, exc.kind, exc_info=True)
             self.journal_fault = exc
             return Result(msisdn, campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.FAILED,
                           error=f"Not sent: {exc}. Nothing is sent that the journal does not record first.")
+        logger.debug("unsubscribe of %s via %s: journal row %s written, sending", msisdn, route.value, row)
+        t0 = time.perf_counter()
         result = await self.client.unsubscribe(campaign, msisdn, reference=f"mobitui-{row}")
+        log_answer(result, t0, job_id)
         try:
             await self.in_journal(lambda j: j.finish(row, result))
         except JournalFault as exc:
+            logger.debug("journal fault recording the outcome of row %s (%s): it stays 'attempted'",
+                         row, exc.kind, exc_info=True)
             self.journal_fault = exc
             result.journal_error = str(exc)
         else:
@@ -134,3 +147,14 @@ class Service:
 
     def plan_unsubscribe(self, campaign: Campaign, msisdn: str) -> PlannedRequest:
         return self.client.plan_unsubscribe(campaign, msisdn)
+
+
+def log_answer(result: Result, t0: float, job_id: int | None) -> None:
+    """One debug line per call: operation, route, MSISDN, outcome, HTTP status and
+    milliseconds since ``t0`` (a :func:`time.perf_counter` reading); the request's
+    redacted URL is in the recorder's line before it."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s %s via %s%s: %s, HTTP %s, %.0f ms%s", result.operation.value, result.msisdn,
+                     result.route.value, f" (job {job_id})" if job_id is not None else "",
+                     result.outcome.value, result.http_status, (time.perf_counter() - t0) * 1000,
+                     f": {result.error}" if result.error else "")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import socket
 import ssl
 import time
@@ -60,6 +61,7 @@ class Phase(Enum):
 
 
 POOL, CONNECT, EXCHANGE, BODY = Phase.POOL, Phase.CONNECT, Phase.EXCHANGE, Phase.BODY
+logger = logging.getLogger(__name__)
 NOT_SENT_PHASES = frozenset({Phase.POOL, Phase.CONNECT})
 
 # httpcore raises these only before the request's first byte is written: from the
@@ -216,7 +218,7 @@ class _Pool:
         try:
             await conn.aclose()
         except Exception:  # closing a broken socket: nothing left to do
-            pass
+            logger.debug("closing a connection failed", exc_info=True)
 
     async def close_all(self) -> None:
         conns = list(self.open)
@@ -225,8 +227,8 @@ class _Pool:
         for conn in conns:
             try:
                 await conn.aclose()
-            except Exception:
-                pass
+            except Exception:  # closing everything: one broken socket must not keep the others open
+                logger.debug("closing a connection failed", exc_info=True)
 
 
 def _phase_of(exc: BaseException) -> Phase:

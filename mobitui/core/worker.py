@@ -25,6 +25,7 @@ of the console did when the job ran inside it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import signal
@@ -46,6 +47,8 @@ from mobitui.core.runner import take_all
 from mobitui.core.secrets import ENV_KEY
 
 FLUSH_EVERY = 0.05  # seconds between the child's writes of its events
+
+logger = logging.getLogger(__name__)
 
 
 # -- events on the wire ----------------------------------------------------------
@@ -127,14 +130,17 @@ class JobProcess:
         Call from a thread that lives as long as the host (the main thread): on
         Linux the child is killed when the thread that started it ends.
         """
+        from mobitui.core import logs
+
         proc = subprocess.Popen(
             [sys.executable, "-m", "mobitui.core.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True,  # the terminal's ^C and ^Z are the console's, not the job's
             # The key comes through the pipe only, so not even an exported one is passed on.
-            env={**{k: v for k, v in os.environ.items() if k != ENV_KEY},
-                 "MOBITUI_WORKER_PARENT": str(os.getpid())},
+            env={**{k: v for k, v in os.environ.items() if k not in (ENV_KEY, logs.ENV_LOG)},
+                 "MOBITUI_WORKER_PARENT": str(os.getpid()), **logs.child_environment()},
         )
+        logger.debug("job process %d started", proc.pid)
         return cls(proc)
 
     @property
@@ -192,10 +198,11 @@ class JobProcess:
         """Stop now, requests in flight included (SIGKILL): the job is left as after a
         crash, its in-flight numbers unknown and re-checked when it is resumed. For a
         request that hangs longer than the operator can wait. Any thread."""
+        logger.debug("job process %d abandoned (SIGKILL)", self._proc.pid)
         try:
             self._proc.kill()
         except OSError:  # already gone
-            pass
+            logger.debug("job process %d was already gone", self._proc.pid, exc_info=True)
 
     def close(self) -> None:
         """An unused spare: let it go (it exits when its stdin closes)."""
@@ -203,7 +210,7 @@ class JobProcess:
             try:
                 self._proc.stdin.close()  # type: ignore[union-attr]
             except OSError:
-                pass
+                logger.debug("closing the spare job process's stdin failed", exc_info=True)
             try:
                 self._proc.wait(2)
             except subprocess.TimeoutExpired:
@@ -225,6 +232,7 @@ class JobProcess:
                 stdin.write(line.encode() + b"\n")
                 stdin.flush()
             except (OSError, ValueError):  # the child is gone; the reader says how
+                logger.debug("job process %d: its stdin is closed", self._proc.pid, exc_info=True)
                 return
 
     def _read_stderr(self) -> None:
@@ -257,6 +265,7 @@ class JobProcess:
             except (ValueError, KeyError, TypeError) as exc:  # a message of another version
                 self._stderr.append(f"unreadable {kind!r} message: {exc}")
         code = self._proc.wait()
+        logger.debug("job process %d exited with code %s (job %s)", self._proc.pid, code, self._job_id)
         self._outbox.put(None)  # the writer thread ends and closes the child's stdin
         tail = self._redact("; ".join(line for line in self._stderr if line)[-500:])
         self._settle(WorkerFailed(
@@ -284,7 +293,7 @@ def _die_with_parent() -> None:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
-            pass
+            logger.debug("PR_SET_PDEATHSIG could not be set", exc_info=True)
     if parent and os.getppid() != parent:  # the host died before the line above
         os._exit(1)
 
@@ -372,6 +381,9 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
 
 
 def main() -> int:
+    from mobitui.core import logs
+
+    logs.enable_from_environment()  # the host's debug log, when it writes one
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the host cancels through stdin
     # The protocol gets the pipe to itself; anything else printed goes to stderr.
@@ -388,6 +400,7 @@ def main() -> int:
     client.ssl_context(None)  # the default certificates, loaded once
     line = sys.stdin.readline()
     if not line:
+        logger.debug("spare job process %d: not needed, exiting", os.getpid())
         return 0  # a spare the host no longer needs
     try:
         spec = json.loads(line)
@@ -396,11 +409,16 @@ def main() -> int:
         out.flush()
         return 2
     key = spec.get("api_key")
+    logs.add_secret(key)
+    logger.debug("job process %d: %s", os.getpid(),
+                 f"resume job {spec['resume']}" if spec.get("resume") is not None else "create a job")
     try:
         loops.run(_serve(spec, out))
     except JobError as exc:
+        logger.debug("job process %d: job refused: %s", os.getpid(), exc)
         out.send("error", {"type": "JobError", "message": str(exc)})
     except Exception as exc:  # told to the host, redacted, instead of a traceback on its screen
+        logger.debug("job process %d failed", os.getpid(), exc_info=True)
         redactor = Recorder([key])
         out.send("error", {"type": "WorkerFailed", "message": redactor.redact(f"{type(exc).__name__}: {exc}")})
     out.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def launch(args: argparse.Namespace) -> int:
@@ -16,6 +17,10 @@ def launch(args: argparse.Namespace) -> int:
         problem: Exception | None = None
         try:
             runtime = open_runtime(args.config, demo, start=False)
+            if runtime.config.logging.debug:
+                from mobitui.core import logs
+
+                logs.start(lambda line: print(f"mobitui: {line}", file=sys.stderr))
         except ConfigError as exc:
             problem = exc
         except OSError as exc:  # e.g. the demo simulator could not bind

@@ -8,6 +8,7 @@ parses or decides what a response means.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -63,6 +64,7 @@ def styles_dir() -> Path:
 
 
 LOG_MIN, LOG_MAX = 4, 40
+logger = logging.getLogger(__name__)
 JOURNAL_RETRY = 5.0  # seconds between attempts to reach a journal that could not be used
 # The console's busy timeout, on the journal's own thread: short, so that a lookup
 # made while another process holds the lock is shown within this, unrecorded
@@ -231,7 +233,7 @@ class MobituiApp(App[str]):
             try:
                 return cfg.campaign(self.memory.last_campaign)
             except KeyError:
-                pass
+                logger.debug("the last campaign used is no longer configured", exc_info=True)
         return cfg.campaigns[0]
 
     def compose(self) -> ComposeResult:
@@ -297,6 +299,7 @@ class MobituiApp(App[str]):
         try:
             self.theme = cfg.ui.theme
         except Exception:  # an unknown theme name must not stop the console
+            logger.debug("theme %r refused", cfg.ui.theme, exc_info=True)
             self.notify(f"Unknown theme {cfg.ui.theme!r}; using the default.", severity="warning", markup=False)
         self._core_ready = asyncio.Event()
         self.query_one("#journal-banner", Static).display = False
@@ -327,7 +330,7 @@ class MobituiApp(App[str]):
             try:
                 loop.add_signal_handler(sig, self._stopped_by, sig)
             except (NotImplementedError, RuntimeError, ValueError):  # not Unix, or not the main thread
-                pass
+                logger.debug("no handler for signal %s", sig, exc_info=True)
 
     def _stopped_by(self, sig: int) -> None:
         import signal
@@ -364,6 +367,7 @@ class MobituiApp(App[str]):
                 demo=self.runtime.demo, transport=self._transport,
             )
         except Exception as exc:  # every lookup waiting for the core is told, none spins for ever
+            logger.debug("the core could not be started", exc_info=True)
             self.call_from_thread(self._core_failed, f"{type(exc).__name__}: {exc}")
             return
         self.call_from_thread(self._core_started, service)
@@ -418,6 +422,8 @@ class MobituiApp(App[str]):
         and the way out; a retry is scheduled. Hidden once a write succeeds."""
         was = self.journal_fault
         self.journal_fault = fault
+        if (was is None) != (fault is None):
+            logger.debug("journal banner %s: %s", "shown" if fault else "hidden", fault or "writable again")
         banners = list(self.query("#journal-banner").results(Static))
         if fault is None:
             for b in banners:
@@ -758,6 +764,8 @@ class MobituiApp(App[str]):
         except Exception as exc:  # noqa: BLE001 - told as it is: the request may have left
             from mobitui.core.results import Operation, Outcome
 
+            logger.debug("unsubscribe of %s failed in the console", msisdn, exc_info=True)
+
             result = Result(msisdn, campaign.campaign_id, Operation.UNSUBSCRIBE, campaign.unsubscribe_via,
                             Outcome.UNKNOWN, error=f"mobitui failed while unsubscribing ({type(exc).__name__}); "
                             "the request may have left: outcome unknown, check status.")
@@ -808,6 +816,7 @@ class MobituiApp(App[str]):
         try:
             self._spare_job = JobProcess.spawn()  # from the main thread: see JobProcess.spawn
         except OSError:
+            logger.debug("no spare job process", exc_info=True)
             self._spare_job = None  # the job will run on a thread instead
 
     def start_bulk_job(
@@ -920,7 +929,11 @@ class MobituiApp(App[str]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.key_rows(), [self.key_notice] if self.key_notice else []))
+        from mobitui.core import logs
+
+        debug_log = logs.current_path()
+        self.push_screen(HelpScreen(self.key_rows(), [self.key_notice] if self.key_notice else [],
+                                    debug_log=str(debug_log) if debug_log else None))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

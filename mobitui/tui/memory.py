@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mobitui.core import paths, private
 
 RECENT = 30
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,7 +27,10 @@ class Memory:
             recent = [str(n) for n in data.get("recent", []) if str(n).isdigit()][:RECENT]
             last = data.get("last_campaign")
             return cls(path, last if isinstance(last, str) else None, recent)
+        except FileNotFoundError:  # the first run
+            return cls(path)
         except (OSError, ValueError, AttributeError):
+            logger.debug("the recall list %s could not be read; starting without it", path, exc_info=True)
             return cls(path)
 
     def remember_number(self, msisdn: str) -> None:
@@ -44,5 +49,5 @@ class Memory:
         try:
             private.make_dir(self.path.parent)  # recent MSISDNs: personal data, 0700/0600
             private.write_text(self.path, json.dumps({"last_campaign": self.last_campaign, "recent": self.recent}))
-        except OSError:
-            pass  # losing the recall list is not worth interrupting an operator
+        except OSError:  # losing the recall list is not worth interrupting an operator
+            logger.debug("the recall list could not be saved to %s", self.path, exc_info=True)

@@ -9,6 +9,7 @@ export writes them all.
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -48,6 +49,8 @@ _VERDICT_STYLE = {EntryVerdict.OK: "green", EntryVerdict.WARNING: "yellow", Entr
                   EntryVerdict.DUPLICATE: "dim"}
 RESULT_COLUMNS = {"state": 12, "outcome": 7, "error": 60}  # fixed widths
 FILTERS = ["all", "usable", "rejected", "active", "not active", "failed", "unknown"]
+
+logger = logging.getLogger(__name__)
 
 
 class Row:
@@ -377,12 +380,15 @@ class BulkScreen(Screen[None]):
         try:
             await asyncio.wrap_future(future)
         except JobError as exc:
+            logger.debug("bulk job refused: %s", exc)
             self.notify(str(exc), severity="error", markup=False, timeout=10)
         except WorkerFailed as exc:  # its process died: F5 resumes the job
+            logger.debug("bulk job's process failed: %s", exc)
             if not self._abandoned:
                 self.notify(f"The bulk job stopped: {exc}", severity="error", markup=False, timeout=15)
             self.find_interrupted()
         except Exception as exc:  # the job's thread failed: say so, never a silent nothing
+            logger.debug("bulk job failed", exc_info=True)
             self.notify(f"The bulk job stopped: {type(exc).__name__}: {exc}", severity="error",
                         markup=False, timeout=15)
         finally:
@@ -572,6 +578,7 @@ class BulkScreen(Screen[None]):
         try:
             jobs = await service.in_journal(lambda j: JobStore(j).interrupted_jobs())
         except JournalFault:
+            logger.debug("interrupted jobs not read", exc_info=True)
             return  # the console's journal banner already says why
         self.interrupted = [j.id for j in jobs if j.campaign_id == self.campaign.campaign_id]
         self._interrupted_info = {j.id: j for j in jobs}

@@ -14,10 +14,12 @@ from textual.widgets import Static
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close", id="help_close")]
 
-    def __init__(self, rows: list[tuple[str, str, str]], notices: list[str] | None = None) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], notices: list[str] | None = None,
+                 debug_log: str | None = None) -> None:
         super().__init__()
         self.rows = rows
         self.notices = notices or []  # standing problems (no API key), kept reachable here
+        self.debug_log = debug_log  # the debug log's path, when it is being written
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
@@ -31,6 +33,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text(notice, "bold yellow"), classes="help-notice")
             yield Static(Text("mobitui keys  (Esc closes)", "bold"))
             yield Static(table)
+            if self.debug_log:
+                yield Static(Text(f"Debug log (redacted): {self.debug_log}", "dim"), id="help-debug-log")
 
     def on_mount(self) -> None:
         self.query_one("#help-box").focus()
