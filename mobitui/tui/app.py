@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from mobitui.core.results import Operation
     from mobitui.core.runner import BulkRunner
     from mobitui.core.service import Service
-    from mobitui.core.worker import JobProcess
+    from mobitui.core.job_process import JobProcess
 
 
 def styles_dir() -> Path:
@@ -773,7 +773,7 @@ class MobituiApp(App[str]):
         (tests, screenshots): that cannot leave this process."""
         if self._transport is not None or self._spare_job is not None:
             return
-        from mobitui.core.worker import JobProcess
+        from mobitui.core.job_process import JobProcess
 
         try:
             self._spare_job = JobProcess.spawn()  # from the main thread: see JobProcess.spawn

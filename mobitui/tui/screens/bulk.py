@@ -349,7 +349,7 @@ class BulkScreen(Screen[None]):
         import asyncio
 
         from mobitui.core.jobs import JobError, entry_rows
-        from mobitui.core.worker import WorkerFailed
+        from mobitui.core.job_process import JobProcessFailed
 
         await self.core()  # the console's own service: the key, the recorder
         rows = None
@@ -374,7 +374,7 @@ class BulkScreen(Screen[None]):
             await asyncio.wrap_future(future)
         except JobError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=10)
-        except WorkerFailed as exc:  # its process died: F5 resumes the job
+        except JobProcessFailed as exc:  # its process died: F5 resumes the job
             if not self._abandoned:
                 self.notify(f"The bulk job stopped: {exc}", severity="error", markup=False, timeout=15)
             self.find_interrupted()
