@@ -181,10 +181,13 @@ class JobProcess:
         resume: int | None = None,
         concurrency: int | None = None,
         recorder: Recorder | None = None,
+        read_only: bool = False,
     ) -> Future[Progress]:
         """Hand the child its job. ``create``: campaign_id, operation, rows (see
-        :func:`~mobitui.core.jobs.entry_rows`), source. ``resume``: a job id.
-        ``recorder``: where the job's exchanges go (the console's request log)."""
+        :func:`~mobitui.core.jobs.entry_rows`), source (:meth:`NewJob.to_json
+        <mobitui.core.job_service.NewJob.to_json>`). ``resume``: a job id.
+        ``recorder``: where the job's exchanges go (the console's request log).
+        ``read_only``: the child refuses an unsubscribe job, as the host would."""
         if self._started:
             raise RuntimeError("a JobProcess runs one job")
         self._started = True
@@ -195,7 +198,7 @@ class JobProcess:
         spec = {
             "config": config.model_dump(mode="json"), "api_key": api_key, "journal": journal_path,
             "concurrency": concurrency, "create": create, "resume": resume,
-            "log_limit": config.ui.log_limit,
+            "log_limit": config.ui.log_limit, "read_only": read_only,
         }
         self.threads = [
             threading.Thread(target=self._read, name="mobitui-job-reader", daemon=True),
@@ -337,6 +340,7 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
     import asyncio
 
     from mobitui.core.bulk import BulkJob
+    from mobitui.core.job_service import JobService, NewJob
     from mobitui.core.journal import Journal
     from mobitui.core.service import Service
 
@@ -370,15 +374,17 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
     ticker = loop.create_task(flusher())
     try:
         on_event = lambda e: out.send(JobMessage.EVENT, event_to_message(e))  # noqa: E731
+        jobs = JobService(config, spec["journal"], read_only=bool(spec.get("read_only")))
         if spec.get("resume") is not None:
-            job = BulkJob.resume(service, int(spec["resume"]), concurrency=spec.get("concurrency"),
-                                 on_event=on_event)
+            job = jobs.make_job(service, resume=int(spec["resume"]), concurrency=spec.get("concurrency"),
+                                on_event=on_event)
         else:
             c = spec["create"]
             rows: list[EntryRow] = [tuple(r) for r in c["rows"]]  # type: ignore[misc]
-            job = BulkJob.create(service, config.campaign(c["campaign_id"]), rows, Operation(c["operation"]),
-                                 concurrency=spec.get("concurrency"), source=c.get("source"), on_event=on_event)
-            del rows, c["rows"]  # in the journal now: 100,000 of them held ~40 MB for the whole run
+            new: NewJob | None = NewJob(config.campaign(c["campaign_id"]), Operation(c["operation"]), rows,
+                                        c.get("source"))
+            job = jobs.make_job(service, new=new, concurrency=spec.get("concurrency"), on_event=on_event)
+            del rows, new, c["rows"]  # in the journal now: 100,000 of them held ~40 MB for the whole run
         out.send(JobMessage.JOB, {"id": job.job_id})
         if cancelled.is_set():
             job.cancel()

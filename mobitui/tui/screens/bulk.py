@@ -29,15 +29,10 @@ from mobitui.tui.safe import plain
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from mobitui.core.bulk import Event, Progress
-    from mobitui.core.jobs import EntryRow, JobInfo
-    from mobitui.core.runner import BulkRunner
+    from mobitui.core.bulk import Event
+    from mobitui.core.job_service import JobRun, JobService
+    from mobitui.core.jobs import JobInfo
     from mobitui.core.service import Service
-
-    StartJob = Callable[[Campaign, Operation, "list[EntryRow] | None", "int | None"],
-                        tuple[BulkRunner, Future[Progress]]]
 
 SHOWN = 2000
 LEAVE_WINDOW = 4.0  # seconds in which a second Esc leaves a screen holding a paste
@@ -116,19 +111,22 @@ class BulkScreen(Screen[None]):
         self,
         campaign: Campaign,
         core: Callable[[], Awaitable[Service]],
-        read_only: bool,
-        start_job: StartJob,
+        jobs: JobService,
+        api_key: Callable[[], str | None],
     ) -> None:
+        """``core``: the console's service, once started; ``jobs``: creates, runs (off this
+        loop), resumes and reads bulk jobs; ``api_key``: the key as known when a job starts."""
         super().__init__()
         self.campaign = campaign
         self.core = core
-        self.read_only = read_only
-        self._start_job = start_job  # runs the job off this loop: a process, or a thread
+        self.jobs = jobs
+        self.read_only = jobs.read_only
+        self._api_key = api_key
         self.rows: list[Row] = []
         self.table: paste.Table | None = None  # how the paste was read: header, other fields
         self.by_msisdn: dict[str, Row] = {}
         self.filter = "all"
-        self.running: BulkRunner | None = None  # the job being run, off the console's loop
+        self.running: JobRun | None = None  # the job being run, off the console's loop
         self.job_id: int | None = None
         self._parse_generation = 0
         self._dirty: set[str] = set()
@@ -348,15 +346,19 @@ class BulkScreen(Screen[None]):
                         resume_id: int | None = None) -> None:
         import asyncio
 
-        from mobitui.core.jobs import JobError, entry_rows
-        from mobitui.core.job_process import JobProcessFailed
+        from mobitui.core.job_service import JobError, JobProcessFailed, NewJob
 
-        await self.core()  # the console's own service: the key, the recorder
-        rows = None
-        if resume_id is None:
-            rows = await asyncio.to_thread(lambda: list(entry_rows(numbers)))
+        service = await self.core()  # the console's own service: its recorder is the request log
+        new = None
+        if resume_id is None:  # 100,000 lines take a while: off the loop
+            new = await asyncio.to_thread(NewJob.of, self.campaign, operation, numbers, "console paste")
         self.job_id = None
-        running, future = self._start_job(self.campaign, operation, rows, resume_id)
+        try:
+            running = self.jobs.start(self._api_key(), new=new, resume=resume_id, recorder=service.recorder)
+        except JobError as exc:  # read-only mode
+            self.notify(str(exc), severity="error", markup=False, timeout=10)
+            return
+        future = running.future
         self.running = running
         self._cancelled_at, self._abandoned = None, False
         area = self.query_one("#paste", TextArea)
@@ -560,13 +562,12 @@ class BulkScreen(Screen[None]):
 
     @work(exclusive=True, group="bulk-jobs", exit_on_error=False, description="looking for interrupted jobs")
     async def find_interrupted(self) -> None:
-        from mobitui.core.jobs import JobStore
-
+        from mobitui.core.job_service import JobService
         from mobitui.core.journal import JournalFault
 
         service = await self.core()
         try:
-            jobs = await service.in_journal(lambda j: JobStore(j).interrupted_jobs())
+            jobs = await service.in_journal(JobService.interrupted)
         except JournalFault:
             return  # the console's journal banner already says why
         self.interrupted = [j.id for j in jobs if j.campaign_id == self.campaign.campaign_id]
@@ -584,7 +585,6 @@ class BulkScreen(Screen[None]):
 
     def action_resume(self) -> None:
         from mobitui.core.client import unsubscribe_effect
-        from mobitui.core.readonly import refusal
 
         if self.running is not None or not self.interrupted:
             return
@@ -596,8 +596,9 @@ class BulkScreen(Screen[None]):
         if info.operation is not Operation.UNSUBSCRIBE:
             self._resume(job_id)
             return
-        if self.read_only:
-            self.notify(refusal(f"resuming unsubscribe job {job_id}"), severity="error", markup=False)
+        refused = self.jobs.refusal(info.operation, job_id)
+        if refused is not None:
+            self.notify(refused, severity="error", markup=False)
             return
         # Resuming an unsubscribe job texts subscribers: the same typed count as a new one.
         c = info.counts.status
@@ -626,23 +627,8 @@ class BulkScreen(Screen[None]):
     @work(thread=True, group="bulk-load", exit_on_error=False, description="reading the job from the journal")
     def load_job(self, job_id: int, generation: int, rows: bool, then_resume: bool = False) -> None:
         """The job's items from the journal (its own connection, on this thread)."""
-        from mobitui.core.jobs import JobStore, entry_of, result_of
-
-        journal = self.app.runtime.open_journal()  # type: ignore[attr-defined]
-        entries: list[paste.Entry] | None = [] if rows else None
-        results: dict[str, Result] = {}
-        try:
-            store = JobStore(journal)
-            info = store.get(job_id)
-            for item in store.rows(job_id) if info is not None else ():
-                if entries is not None:
-                    entries.append(entry_of(item))
-                result = result_of(info, item)  # type: ignore[arg-type]
-                if result is not None:
-                    results[result.msisdn] = result
-        finally:
-            journal.close()
-        self.app.call_from_thread(self._job_loaded, job_id, generation, entries, results, then_resume)
+        stored = self.jobs.read(job_id, entries=rows)
+        self.app.call_from_thread(self._job_loaded, job_id, generation, stored.entries, stored.results, then_resume)
 
     def _job_loaded(self, job_id: int, generation: int, entries: list[paste.Entry] | None,
                     results: dict[str, Result], then_resume: bool) -> None:
