@@ -774,11 +774,21 @@ class MobituiApp(App[str]):
         if self.jobs is not None:
             self.jobs.prepare()
 
+    def _key_of(self, binding_id: str) -> str:
+        """The first key in effect for one of the app's own bindings."""
+        for key, active in self.active_bindings.items():
+            if active.node is self and active.binding.id == binding_id:
+                return key
+        return next((b.key for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id), "?")
+
     def _tell_about_interrupted_jobs(self, jobs: list[JobInfo]) -> None:
+        from mobitui.tui.screens.bulk import key_name
+
         if jobs:
             ids = ", ".join(str(j.id) for j in jobs[:5])
             self.notify(
-                f"Interrupted bulk job(s) {ids}: open Bulk (ctrl+n) in the job's campaign and press F5, "
+                f"Interrupted bulk job(s) {ids}: open Bulk ({self._key_of('bulk')}) in the job's campaign and "
+                f"press {key_name(self._keymap, 'bulk_resume')}, "
                 "or run `mobitui resume JOB`. Nothing done is sent again.",
                 severity="warning",
                 markup=False,
@@ -813,6 +823,8 @@ class MobituiApp(App[str]):
     # -- help and palette ----------------------------------------------------------
     def key_rows(self) -> list[tuple[str, str, str]]:
         """Every key, from the live bindings (so remapped keys show as remapped)."""
+        from mobitui.tui.screens.bulk import help_rows as bulk_help_rows
+
         by_action: dict[str, list[str]] = {}
         described: dict[str, str] = {}
         for key, active in self.active_bindings.items():
@@ -830,8 +842,7 @@ class MobituiApp(App[str]):
             ("+ / -", "request log", "make the log taller / shorter"),
             ("y / s", "exchange view", "copy it (OSC 52; inside tmux also into its buffer) / save it to a file"),
             ("y / esc / enter", "unsubscribe dialog", "confirm / cancel / cancel (Cancel has focus)"),
-            ("ctrl+r / ctrl+o / ctrl+t", "bulk", "check all / unsubscribe a selection / filter"),
-            ("ctrl+s / y / f5 / esc", "bulk", "export / copy numbers / resume a job / cancel a run"),
+            *bulk_help_rows(self._keymap),  # the bulk screen's bindings, with [ui.keys] applied
             ("?", "when not typing", "Help"),
             ("tab / shift+tab", "anywhere", "move between panes"),
         ]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
@@ -96,16 +96,59 @@ class ExportPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class BulkScreen(Screen[None]):
-    BINDINGS = [
-        Binding("ctrl+r", "check", "Check all", id="bulk_check"),
-        Binding("ctrl+o", "unsubscribe", "Unsubscribe…", id="bulk_unsubscribe"),
-        Binding("ctrl+t", "cycle_filter", "Filter", id="bulk_filter"),
-        Binding("ctrl+s", "export", "Export", id="bulk_export"),
-        Binding("f5", "resume", "Resume job", id="bulk_resume"),
-        Binding("y", "copy_numbers", "Copy numbers", id="bulk_copy"),
-        Binding("escape", "escape", "Cancel run / back", id="bulk_escape"),
+BINDINGS = [
+    Binding("ctrl+r", "check", "Check all", id="bulk_check"),
+    Binding("ctrl+o", "unsubscribe", "Unsubscribe…", id="bulk_unsubscribe"),
+    Binding("ctrl+t", "cycle_filter", "Filter", id="bulk_filter"),
+    Binding("ctrl+s", "export", "Export", id="bulk_export"),
+    Binding("f5", "resume", "Resume job", id="bulk_resume"),
+    Binding("y", "copy_numbers", "Copy numbers", id="bulk_copy"),
+    Binding("escape", "escape", "Cancel run / back", id="bulk_escape"),
+]
+# The help's rows for this screen: binding ids and what each does, in a few words.
+HELP_ROWS = (
+    (("bulk_check", "check all"), ("bulk_unsubscribe", "unsubscribe a selection"), ("bulk_filter", "filter")),
+    (("bulk_export", "export"), ("bulk_copy", "copy numbers"), ("bulk_resume", "resume a job"),
+     ("bulk_escape", "cancel a run")),
+)
+_SHORT = {"escape": "esc"}
+
+
+def keys_in_effect(keymap: dict[str, str]) -> dict[str, list[str]]:
+    """The bulk screen's keys by binding id, with ``keymap`` (``[ui.keys]`` as the app
+    applied it: binding id -> keys, comma-separated) overlaid as Textual does."""
+    bindings = BindingsMap(BINDINGS)
+    if keymap:
+        bindings.apply_keymap(keymap)
+    keys: dict[str, list[str]] = {}
+    for key, found in bindings.key_to_bindings.items():
+        for b in found:
+            if b.id is not None:
+                keys.setdefault(b.id, []).append(key)
+    return keys
+
+
+def help_rows(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(keys, "bulk", what they do) rows for the help screen, from the bindings in effect."""
+    keys = keys_in_effect(keymap)
+    return [
+        (" / ".join(",".join(_SHORT.get(k, k) for k in keys.get(i, ["(none)"])) for i, _ in row), "bulk",
+         " / ".join(does for _, does in row))
+        for row in HELP_ROWS
     ]
+
+
+def key_name(keymap: dict[str, str], binding_id: str) -> str:
+    """How a sentence names the key of a binding in effect: ctrl+r, F5, Esc."""
+    keys = keys_in_effect(keymap).get(binding_id) or ["(unbound)"]
+    key = keys[0]
+    if key == "escape":
+        return "Esc"
+    return key.upper() if key[:1] == "f" and key[1:].isdigit() else key
+
+
+class BulkScreen(Screen[None]):
+    BINDINGS = BINDINGS
 
     def __init__(
         self,
@@ -176,6 +219,12 @@ class BulkScreen(Screen[None]):
     def _refresh_when_idle(self) -> None:
         if self.running is None:  # during a run the progress events drive the redraws
             self._refresh_rows()
+
+    def key(self, binding_id: str) -> str:
+        """The key in effect for one of this screen's bindings, as a sentence names it."""
+        # Textual keeps the keymap in effect on the app and has no public getter for it;
+        # its own Screen reads it the same way (textual is pinned in pyproject).
+        return key_name(getattr(self.app, "_keymap", {}), binding_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unsubscribe" and self.read_only:
@@ -284,7 +333,7 @@ class BulkScreen(Screen[None]):
             t.append(f" · header row {table.header[0]} skipped")
         if table is not None and table.lines_with_other_fields:
             t.append(f" · {len(table.lines_with_other_fields)} lines with other fields (not sent)")
-        t.append("    ctrl+r checks them all", "dim")
+        t.append(f"    {self.key('bulk_check')} checks them all", "dim")
         self.query_one("#paste-summary", Static).update(t)
 
     @on(DataTable.RowSelected, "#bulk-table")
@@ -305,7 +354,7 @@ class BulkScreen(Screen[None]):
 
     def action_check(self) -> None:
         if self.running is not None:
-            self.notify("A job is running; Esc cancels it.", markup=False)
+            self.notify(f"A job is running; {self.key('bulk_escape')} cancels it.", markup=False)
             return
         if not self._usable():
             self.notify("Nothing to check: paste numbers first.", markup=False)
@@ -326,7 +375,8 @@ class BulkScreen(Screen[None]):
             chosen = [r for r in self.rows if r.result is not None and r.result.ok and r.result.state == "active"]
             which = "every number the last check found active"
         if not chosen:
-            self.notify("Nothing selected: check first (ctrl+r), or mark rows with Enter.", markup=False)
+            self.notify(f"Nothing selected: check first ({self.key('bulk_check')}), or mark rows with Enter.",
+                        markup=False)
             return
         from mobitui.core.client import unsubscribe_effect
 
@@ -391,7 +441,8 @@ class BulkScreen(Screen[None]):
             if self._abandoned:  # after the last progress drawn, which still said "cancelling"
                 self.query_one("#bulk-stats", Static).update(Text(
                     f"Job {self.job_id} abandoned: the requests that were in flight have an unknown outcome. "
-                    "F5 resumes it: those are re-checked first, numbers done are not sent again.", "bold yellow"))
+                    f"{self.key('bulk_resume')} resumes it: those are re-checked first, numbers done are not "
+                    "sent again.", "bold yellow"))
             if operation is Operation.UNSUBSCRIBE:
                 # The marks chose these numbers; left on, the next ctrl+o would choose them again.
                 for r in self.rows:
@@ -490,20 +541,22 @@ class BulkScreen(Screen[None]):
                 self._cancelled_at = now
                 self.running.cancel()
                 self.notify("Cancelling: no new requests; those in flight finish and are recorded. "
-                            "Esc again abandons them (their outcome is then unknown; F5 re-checks them).",
+                            f"{self.key('bulk_escape')} again abandons them (their outcome is then unknown; "
+                            f"{self.key('bulk_resume')} re-checks them).",
                             markup=False, timeout=10)
             else:  # a hung request must not hold the operator for the whole read timeout
                 self._abandoned = True
                 self.running.abandon()
                 self.notify("Abandoning the requests in flight: their outcome is unknown until the job "
-                            "is resumed (F5 re-checks them before anything is sent again).",
+                            f"is resumed ({self.key('bulk_resume')} re-checks them before anything is sent again).",
                             severity="warning", markup=False, timeout=15)
             return
         if self.rows and (self._leave_asked_at is None or now - self._leave_asked_at > LEAVE_WINDOW):
             self._leave_asked_at = now
             jobs = f" Job {self.job_id} stays in the journal (`mobitui jobs`)." if self.job_id is not None else ""
-            self.notify(f"Esc again to leave: the pasted list and its results are cleared from this screen."
-                        f"{jobs} ctrl+s exports them first.", severity="warning", markup=False,
+            self.notify(f"{self.key('bulk_escape')} again to leave: the pasted list and its results are cleared "
+                        f"from this screen.{jobs} {self.key('bulk_export')} exports them first.",
+                        severity="warning", markup=False,
                         timeout=LEAVE_WINDOW)
             return
         self.dismiss(None)
@@ -577,7 +630,8 @@ class BulkScreen(Screen[None]):
             j = next(j for j in jobs if j.id == self.interrupted[0])
             self.notify(
                 f"Job {j.id} ({j.operation.value}, {j.total} numbers) was interrupted. "
-                "F5 resumes it: numbers done are not sent again; those in flight are re-checked first.",
+                f"{self.key('bulk_resume')} resumes it: numbers done are not sent again; those in flight are "
+                "re-checked first.",
                 severity="warning",
                 markup=False,
                 timeout=20,
