@@ -218,3 +218,15 @@ def test_job_messages_name_their_kinds() -> None:
         again = event_from_message(json.loads(json.dumps(message)))
         assert again == e
     assert kinds == [EventKind.ITEM, EventKind.PROGRESS, EventKind.PAUSED, EventKind.FINISHED]
+
+
+async def test_a_read_only_host_s_job_process_refuses_an_unsubscribe_job(simulator, sim_config, tmp_path):
+    """The job process builds its job through the jobs service, so read-only mode holds
+    there too: nothing is sent, nothing is stored, the host is told why."""
+    proc = JobProcess.spawn()
+    future = proc.start(sim_config, KEY, str(tmp_path / "j.sqlite3"),
+                        create=create(sim_config, ["254700000101"], "unsubscribe"), read_only=True)
+    with pytest.raises(JobError, match=r"^read-only mode .*: unsubscribe refused; nothing was sent"):
+        await wait(proc, future, [])
+    assert simulator.sim.records() == []
+    assert JobStore(Journal(tmp_path / "j.sqlite3")).list() == []

@@ -217,3 +217,16 @@ def test_a_stored_job_reads_back_as_the_paste_and_the_answers_it_had(tmp_path):
     got = result_of(info, next(store.rows(job_id)))
     assert got is not None and (got.msisdn, got.state, got.outcome, got.http_status) == (
         "254700000101", "active", Outcome.OK, 200)
+
+
+def test_the_job_store_loads_no_http_stack_and_no_display():
+    """Storage (the job store, the exporter) reads and writes SQLite only: importing it
+    loads neither the HTTP client's libraries nor Textual or Rich."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mobitui.core.jobs, mobitui.core.export; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'httpx', 'httpcore', 'tenacity', 'textual', 'rich'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
