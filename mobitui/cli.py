@@ -543,7 +543,7 @@ def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         journal = _open_for_reading(rt)
         try:
             # On a writable journal, a job a dead process left 'running' shows as interrupted.
-            jobs = JobService.list(journal, limit=args.limit)
+            jobs = JobService.list_jobs(journal, limit=args.limit)
         finally:
             journal.close()
     finally:

@@ -26,7 +26,7 @@ def test_a_job_run_here_is_listed_and_reads_back_as_its_paste_and_answers(sim_co
         ended = loops.run(jobs.run(journal, DEMO_API_KEY, new=NewJob.of(campaign, Operation.STATUS, table.entries,
                                                                          "test"), on_event=seen.append))
         assert ended.state is JobState.DONE and ended.journal_failure is None and not ended.unwritten
-        assert [j.id for j in JobService.list(journal)] == [ended.job_id]
+        assert [j.id for j in JobService.list_jobs(journal)] == [ended.job_id]
         assert [r["status"] for r in JobService.rows(journal, ended.job_id)] == ["done", "skipped", "skipped", "done"]
     finally:
         journal.close()

@@ -210,7 +210,7 @@ class JobService:
         return JobStore(journal).interrupted_jobs()
 
     @staticmethod
-    def list(journal: Journal, limit: int = 50) -> list[JobInfo]:
+    def list_jobs(journal: Journal, limit: int = 50) -> list[JobInfo]:
         """The newest ``limit`` jobs; on a writable journal, jobs of dead processes are
         marked interrupted first. Raises JournalFault."""
         store = JobStore(journal)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,7 +96,7 @@ class ExportPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-BINDINGS = [
+BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("ctrl+r", "check", "Check all", id="bulk_check"),
     Binding("ctrl+o", "unsubscribe", "Unsubscribe…", id="bulk_unsubscribe"),
     Binding("ctrl+t", "cycle_filter", "Filter", id="bulk_filter"),
@@ -114,12 +114,12 @@ HELP_ROWS = (
 _SHORT = {"escape": "esc"}
 
 
-def keys_in_effect(keymap: dict[str, str]) -> dict[str, list[str]]:
+def keys_in_effect(keymap: Mapping[str, str]) -> dict[str, list[str]]:
     """The bulk screen's keys by binding id, with ``keymap`` (``[ui.keys]`` as the app
     applied it: binding id -> keys, comma-separated) overlaid as Textual does."""
     bindings = BindingsMap(BINDINGS)
     if keymap:
-        bindings.apply_keymap(keymap)
+        bindings.apply_keymap(dict(keymap))
     keys: dict[str, list[str]] = {}
     for key, found in bindings.key_to_bindings.items():
         for b in found:
@@ -128,7 +128,7 @@ def keys_in_effect(keymap: dict[str, str]) -> dict[str, list[str]]:
     return keys
 
 
-def help_rows(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
     """(keys, "bulk", what they do) rows for the help screen, from the bindings in effect."""
     keys = keys_in_effect(keymap)
     return [
@@ -138,7 +138,7 @@ def help_rows(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
     ]
 
 
-def key_name(keymap: dict[str, str], binding_id: str) -> str:
+def key_name(keymap: Mapping[str, str], binding_id: str) -> str:
     """How a sentence names the key of a binding in effect: ctrl+r, F5, Esc."""
     keys = keys_in_effect(keymap).get(binding_id) or ["(unbound)"]
     key = keys[0]
