@@ -142,12 +142,19 @@ def _runtime(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return rt
 
 
-def _refuse_if_read_only(args: argparse.Namespace, rt, what: str) -> None:  # type: ignore[no-untyped-def]
-    """Raise UsageError when --read-only or ui.read_only forbids a mutating command."""
-    from mobitui.core.readonly import refusal
+def _jobs(args: argparse.Namespace, rt):  # type: ignore[no-untyped-def]
+    """The jobs service of this run: --read-only or ui.read_only refuse unsubscribe jobs."""
+    from mobitui.core.job_service import JobService
 
-    if getattr(args, "read_only", False) or rt.config.ui.read_only:
-        raise UsageError(refusal(what))
+    return JobService(rt.config, rt.journal_path, demo=rt.demo,
+                      read_only=bool(getattr(args, "read_only", False) or rt.config.ui.read_only))
+
+
+def _allowed(jobs, operation, job_id: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Raise UsageError with the read-only message when the job may not run."""
+    message = jobs.refusal(operation, job_id)
+    if message is not None:
+        raise UsageError(message)
 
 
 def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> str | bytes:
@@ -300,38 +307,26 @@ class _Progress:
             self.stream.flush()
 
 
-def _run_job(open_service, make_job, stderr: TextIO):  # type: ignore[no-untyped-def]
-    """Run a BulkJob with a progress line; the first Ctrl-C cancels gently, the second abandons.
-
-    ``open_service()`` and ``make_job(service, on_event)`` are called inside the event loop.
-    """
+def _run_job(jobs, journal, key: str | None, stderr: TextIO, **job):  # type: ignore[no-untyped-def]
+    """Run a job (``new=`` or ``resume=``, ``concurrency=``) through the jobs service on an
+    event loop of its own, with a progress line; the first Ctrl-C cancels gently, the
+    second abandons. Returns the :class:`~mobitui.core.job_service.JobOutcome`."""
     import signal
-    import sqlite3
-
-    from mobitui.core.bulk import Finished
 
     progress = _Progress(stderr)
-    finished: list[Finished] = []
-    journal_failure: list[BaseException] = []
-
-    def on_event(event: object) -> None:
-        if isinstance(event, Finished):
-            finished.append(event)
-        progress(event)
 
     async def go():  # type: ignore[no-untyped-def]
-        service = open_service()
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         presses = 0
-        job = None
+        running: list = []  # type: ignore[type-arg]
 
         def on_sigint() -> None:
             nonlocal presses
             presses += 1
-            if presses == 1 and job is not None:
-                job.cancel()
-                _err(f"\ncancelling job {job.job_id}: no new requests; waiting for those in flight "
+            if presses == 1 and running:
+                running[0].cancel()
+                _err(f"\ncancelling job {running[0].job_id}: no new requests; waiting for those in flight "
                      "(Ctrl-C again to abandon them, their outcome then unknown)")
             elif task is not None:
                 task.cancel()
@@ -341,30 +336,17 @@ def _run_job(open_service, make_job, stderr: TextIO):  # type: ignore[no-untyped
         except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
             logger.debug("no SIGINT handler for the job", exc_info=True)
         try:
-            job = make_job(service, on_event)
-            await job.run()
-        except asyncio.CancelledError:
-            logger.debug("job abandoned (Ctrl-C twice)")
-        except sqlite3.Error as exc:  # the journal cannot be written: the job stopped sending
-            logger.debug("journal write failed during the job", exc_info=True)
-            if job is None:
-                raise
-            journal_failure.append(exc)
+            return await jobs.run(journal, key, on_event=progress, on_job=running.append, **job)
         finally:
             try:
                 loop.remove_signal_handler(signal.SIGINT)
             except (NotImplementedError, RuntimeError):
                 logger.debug("no SIGINT handler to remove", exc_info=True)
             progress.close()
-            await service.aclose()
-        return job
 
     from mobitui.core import loops
 
-    job = loops.run(go())  # uvloop where installed: a third less CPU per request
-    if job is not None:
-        job.journal_failure = journal_failure[0] if journal_failure else None
-    return job, (finished[0].state if finished else None)
+    return loops.run(go())  # uvloop where installed: a third less CPU per request
 
 
 def _job_output(store, job_id: int, as_json: bool, stdout: TextIO, unwritten=()) -> bool:  # type: ignore[no-untyped-def]
@@ -411,38 +393,40 @@ def _job_output(store, job_id: int, as_json: bool, stdout: TextIO, unwritten=())
     return all_ok
 
 
-def _after_job(store, job, state, args: argparse.Namespace, stdout: TextIO) -> int:  # type: ignore[no-untyped-def]
-    """Output, export and exit code once a job has stopped."""
+def _after_job(jobs, journal, ended, args: argparse.Namespace, stdout: TextIO) -> int:  # type: ignore[no-untyped-def]
+    """Output, export and exit code once a job has stopped (``ended``: its JobOutcome)."""
     from mobitui.core import export
-    from mobitui.core.jobs import JobState
+    from mobitui.core.jobs import ItemStatus, JobState
 
-    if job is None:  # abandoned before the job was stored
+    job_id = ended.job_id
+    if job_id is None:  # abandoned before the job was stored
         return EXIT_INTERRUPTED
-    failure = getattr(job, "journal_failure", None)
-    all_ok = _job_output(store, job.job_id, args.json, stdout, job.unwritten)
+    store = jobs.store(journal)
+    failure, state = ended.journal_failure, ended.state
+    all_ok = _job_output(store, job_id, args.json, stdout, ended.unwritten)
     if getattr(args, "export", None):
-        n = export.export(store, job.job_id, args.export)
-        _err(f"exported {n} row(s) of job {job.job_id} to {args.export}")
-    counts = store.count(job.job_id)
-    if counts.status.get("unknown"):
-        _err(f"job {job.job_id}: {counts.status['unknown']} number(s) with outcome unknown; "
-             f"`{_command(args, f'resume {job.job_id}')}` re-checks them by status and sends only where still subscribed")
-    if failure is not None or job.journal_problems:
+        n = export.export(store, job_id, args.export)
+        _err(f"exported {n} row(s) of job {job_id} to {args.export}")
+    counts = store.count(job_id)
+    if counts.status.get(ItemStatus.UNKNOWN):
+        _err(f"job {job_id}: {counts.status[ItemStatus.UNKNOWN]} number(s) with outcome unknown; "
+             f"`{_command(args, f'resume {job_id}')}` re-checks them by status and sends only where still subscribed")
+    if failure is not None or ended.journal_problems:
         what = f" ({failure})" if failure is not None else ""
         _err(f"the journal could not record every answer{what}: each number's line above says what the "
-             f"server answered; do not send them again; `{_command(args, f'resume {job.job_id}')}` settles "
+             f"server answered; do not send them again; `{_command(args, f'resume {job_id}')}` settles "
              "the job once the journal can be written")
         return EXIT_JOURNAL
     if state is not JobState.DONE:
-        left = counts.status.get("pending", 0) + counts.status.get("unknown", 0)
-        _err(f"job {job.job_id} {state.value if state else 'interrupted'} with {left} number(s) "
-             f"not finished; resume with `{_command(args, f'resume {job.job_id}')}`")
+        left = counts.status.get(ItemStatus.PENDING, 0) + counts.status.get(ItemStatus.UNKNOWN, 0)
+        _err(f"job {job_id} {state.value if state else 'interrupted'} with {left} number(s) "
+             f"not finished; resume with `{_command(args, f'resume {job_id}')}`")
         return EXIT_INTERRUPTED
     return EXIT_OK if all_ok else EXIT_FAILED
 
 
-def _note_interrupted(store, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
-    for info in store.interrupted_jobs()[:5]:
+def _note_interrupted(jobs, journal, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    for info in jobs.interrupted(journal)[:5]:
         c = info.counts.status
         _err(f"note: job {info.id} ({info.operation.value}, {info.campaign_name}) was interrupted "
              f"with {c.get('done', 0)}/{info.total} done; resume it with `{_command(args, f'resume {info.id}')}`")
@@ -508,10 +492,8 @@ def _confirm(count: int, what: str) -> bool:
 
 def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from mobitui.core import paste
-    from mobitui.core.bulk import BulkJob
     from mobitui.core.client import Operation, unsubscribe_effect
-    from mobitui.core.jobs import JobStore
-    from mobitui.core.service import Service
+    from mobitui.core.job_service import NewJob
 
     operation = Operation(args.command)
     lines = _read_inputs(args, stdin)
@@ -522,8 +504,8 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
     rt = _runtime(args)
     try:
-        if operation is Operation.UNSUBSCRIBE:
-            _refuse_if_read_only(args, rt, "unsubscribe")
+        jobs = _jobs(args, rt)
+        _allowed(jobs, operation)
         try:
             campaign = rt.config.campaign(args.campaign)
         except KeyError as exc:
@@ -553,17 +535,10 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         concurrency = args.concurrency or rt.config.bulk.concurrency
         journal = rt.open_journal()
         try:
-            store = JobStore(journal)
-            _note_interrupted(store, args)
-            job, state = _run_job(
-                lambda: Service.open(rt.config, key.key, journal, demo=rt.demo, concurrency=concurrency),
-                lambda service, on_event: BulkJob.create(
-                    service, campaign, entries, operation, concurrency=concurrency,
-                    source=source, on_event=on_event,
-                ),
-                sys.stderr,
-            )
-            code = _after_job(store, job, state, args, stdout)
+            _note_interrupted(jobs, journal, args)
+            ended = _run_job(jobs, journal, key.key, sys.stderr, concurrency=concurrency,
+                             new=NewJob.of(campaign, operation, entries, source))
+            code = _after_job(jobs, journal, ended, args, stdout)
         finally:
             journal.close()
     finally:
@@ -572,17 +547,15 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    from mobitui.core.jobs import JobStore
+    from mobitui.core.job_service import JobService
     from mobitui.core.text import inert
 
     rt = _runtime(args)
     try:
         journal = _open_for_reading(rt)
         try:
-            store = JobStore(journal)
-            if not journal.read_only:
-                store.interrupted_jobs()  # a job a dead process left 'running' shows as interrupted
-            jobs = store.list(limit=args.limit)
+            # On a writable journal, a job a dead process left 'running' shows as interrupted.
+            jobs = JobService.list_jobs(journal, limit=args.limit)
         finally:
             journal.close()
     finally:
@@ -607,38 +580,31 @@ def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             str(c.status.get("pending", 0)),
         ])
     _table(table, stdout)
-    resumable = [j.id for j in jobs if j.state.value in ("interrupted", "cancelled")]
+    resumable = [j.id for j in jobs if j.state.resumable]
     if resumable:
         stdout.write(f"\nResume with `{_command(args, 'resume JOB')}` (resumable: {', '.join(map(str, resumable))}).\n")
     return EXIT_OK
 
 
 def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    from mobitui.core.bulk import BulkJob, campaign_for
     from mobitui.core.client import Operation, unsubscribe_effect
-    from mobitui.core.jobs import JobError, JobStore
-    from mobitui.core.service import Service
+    from mobitui.core.jobs import ItemStatus, JobError
+    from mobitui.core.job_service import JobRefused
 
     _check_concurrency(args.concurrency)
     _check_export(args.export)
     rt = _runtime(args)
     try:
+        jobs = _jobs(args, rt)
         journal = rt.open_journal()
         try:
-            store = JobStore(journal)
-            store.interrupted_jobs()
-            info = store.get(args.job)
-            if info is None:
-                raise UsageError(f"no job {args.job} in the journal {rt.journal_path}")
             try:
-                campaign = campaign_for(rt.config, info)
-            except JobError as exc:
+                info, campaign = jobs.for_resume(journal, args.job)
+            except (JobError, JobRefused) as exc:
                 raise UsageError(str(exc)) from None
-            if info.operation is Operation.UNSUBSCRIBE:
-                _refuse_if_read_only(args, rt, f"resuming unsubscribe job {info.id}")
             c = info.counts.status
-            pending = c.get("pending", 0)
-            unsettled = c.get("unknown", 0) + c.get("in_flight", 0)
+            pending = c.get(ItemStatus.PENDING, 0)
+            unsettled = c.get(ItemStatus.UNKNOWN, 0) + c.get(ItemStatus.IN_FLIGHT, 0)
             if info.operation is Operation.UNSUBSCRIBE and (pending or unsettled) and not args.yes:
                 if not stdin.isatty():
                     raise UsageError("resuming an unsubscribe job needs --yes when not run on a "
@@ -655,18 +621,12 @@ def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             if (info.operation is Operation.UNSUBSCRIBE
                     and campaign.unsubscribe_via.value != "subscription-api" and not key.key):
                 raise UsageError(key.problem or "no API key")
-            concurrency = args.concurrency or info.concurrency
             try:
-                job, state = _run_job(
-                    lambda: Service.open(rt.config, key.key, journal, demo=rt.demo, concurrency=concurrency),
-                    lambda service, on_event: BulkJob.resume(
-                        service, info.id, concurrency=concurrency, on_event=on_event
-                    ),
-                    sys.stderr,
-                )
+                ended = _run_job(jobs, journal, key.key, sys.stderr, resume=info.id,
+                                 concurrency=args.concurrency or info.concurrency)
             except JobError as exc:
                 raise UsageError(str(exc)) from None
-            return _after_job(store, job, state, args, stdout)
+            return _after_job(jobs, journal, ended, args, stdout)
         finally:
             journal.close()
     finally:

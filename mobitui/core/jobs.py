@@ -5,9 +5,9 @@ for one campaign. Every line of the paste is an item, in paste order; lines
 that cannot be sent (invalid, duplicate) are items too, ``skipped``, so that
 an export shows the whole paste.
 
-Item status: ``pending`` → ``in_flight`` → ``done`` (outcome ok or failed) or
-``unknown`` (an unsubscribe whose outcome is unknown); ``skipped`` for unusable
-lines.
+Item status (:class:`ItemStatus`): ``pending`` → ``in_flight`` → ``done``
+(outcome ok or failed) or ``unknown`` (an unsubscribe whose outcome is
+unknown); ``skipped`` for unusable lines. Job state: :class:`JobState`.
 
 What is durable when, and why that is enough for exactly-once:
 
@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from mobitui.core.config import Campaign, Route
@@ -47,19 +46,27 @@ from mobitui.core.paste import Entry
 from mobitui.core.results import Operation, Outcome, Result
 
 
-class JobState(str, Enum):
-    RUNNING = "running"
-    DONE = "done"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
+class JobState(StrEnum):
+    """A job's state, as stored in ``jobs.state`` (the values are on disk: never change one)."""
+
+    RUNNING = "running"  # a process owns it (pid, host, start time); or it died and is not yet seen so
+    DONE = "done"  # every number finished
+    CANCELLED = "cancelled"  # stopped by the operator; resumable
+    INTERRUPTED = "interrupted"  # its process died, or its answers could not all be written; resumable
+
+    @property
+    def resumable(self) -> bool:
+        return self in (JobState.CANCELLED, JobState.INTERRUPTED)
 
 
-class ItemStatus(str, Enum):
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    DONE = "done"
-    UNKNOWN = "unknown"
-    SKIPPED = "skipped"
+class ItemStatus(StrEnum):
+    """A number's progress in a job, as stored in ``job_items.status`` (values on disk)."""
+
+    PENDING = "pending"  # not sent yet
+    IN_FLIGHT = "in_flight"  # an unsubscribe committed as leaving; its journal row says what happened
+    DONE = "done"  # answered: outcome ok or failed
+    UNKNOWN = "unknown"  # an unsubscribe whose outcome is unknown: re-checked before anything is resent
+    SKIPPED = "skipped"  # a line that is not sent (invalid, duplicate)
 
 
 # A job on another host (a journal on a shared disk) cannot be probed by pid:
@@ -176,30 +183,37 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-EntryRow = tuple[int, str, "str | None", str, str]  # line, raw, msisdn or None, verdict, reason
+# line, raw, msisdn or None, verdict, reason, line of the first occurrence (duplicates only)
+EntryRow = tuple[int, str, "str | None", str, str, "int | None"]
 
 
-def entry_rows(numbers: Iterable[Entry | str | EntryRow]) -> Iterator[EntryRow]:
-    """(line, raw, msisdn or None, verdict, reason); plain strings are taken as MSISDNs,
-    tuples as rows already made (a job handed to another process)."""
-    seen: set[str] = set()
+def entry_rows(numbers: Iterable[Entry | str | tuple[Any, ...]]) -> Iterator[EntryRow]:
+    """A job's lines as rows to store: (line, raw, msisdn or None, verdict, reason,
+    duplicate_of). Entries come from :func:`mobitui.core.paste.read`, whose
+    ``duplicate_of`` (the line of the first occurrence) is carried as it is; plain
+    strings are taken as MSISDNs, line numbers counted from 1; tuples are rows
+    already made (a job handed to another process), of 6 fields or of the 5 before
+    ``duplicate_of`` was carried. Raises nothing."""
+    seen: dict[str, int] = {}
     for i, n in enumerate(numbers, start=1):
         if isinstance(n, (tuple, list)):
-            line, raw, msisdn, verdict, reason = n
+            line, raw, msisdn, verdict, reason, *rest = n
+            first = rest[0] if rest else None
             if msisdn:
-                seen.add(msisdn)
-            yield int(line), str(raw), (str(msisdn) if msisdn else None), str(verdict), str(reason)
+                seen.setdefault(str(msisdn), int(line))
+            yield (int(line), str(raw), (str(msisdn) if msisdn else None), str(verdict), str(reason),
+                   None if first is None else int(first))
         elif isinstance(n, Entry):
             if n.usable:
-                seen.add(n.msisdn)  # type: ignore[arg-type]
-                yield n.line, n.raw, n.msisdn, n.verdict, n.reason
+                seen.setdefault(n.msisdn, n.line)  # type: ignore[arg-type]
+                yield n.line, n.raw, n.msisdn, n.verdict, n.reason, None
             else:
-                yield n.line, n.raw, None, n.verdict, n.reason
+                yield n.line, n.raw, None, n.verdict, n.reason, n.duplicate_of
         elif n in seen:
-            yield i, n, None, "duplicate", "duplicate of an earlier number"
+            yield i, n, None, "duplicate", "duplicate of an earlier number", seen[n]
         else:
-            seen.add(n)
-            yield i, n, n, "ok", ""
+            seen[n] = i
+            yield i, n, n, "ok", "", None
 
 
 class JobStore:
@@ -220,7 +234,7 @@ class JobStore:
         self,
         campaign: Campaign,
         operation: Operation,
-        numbers: Iterable[Entry | str | EntryRow],
+        numbers: Iterable[Entry | str | tuple[Any, ...]],
         concurrency: int,
         source: str | None = None,
     ) -> int:
@@ -241,13 +255,13 @@ class JobStore:
             )
             job_id = int(cur.lastrowid or 0)
             rows = (
-                (job_id, pos, line, raw, msisdn, verdict, reason,
+                (job_id, pos, line, raw, msisdn, verdict, reason, first,
                  ItemStatus.PENDING.value if msisdn else ItemStatus.SKIPPED.value)
-                for pos, (line, raw, msisdn, verdict, reason) in enumerate(entry_rows(numbers))
+                for pos, (line, raw, msisdn, verdict, reason, first) in enumerate(entry_rows(numbers))
             )
             db.executemany(
-                "INSERT INTO job_items (job_id, position, line, raw, msisdn, verdict, reason, status)"
-                " VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO job_items (job_id, position, line, raw, msisdn, verdict, reason, duplicate_of,"
+                " status) VALUES (?,?,?,?,?,?,?,?,?)",
                 rows,
             )
             db.execute(
@@ -494,16 +508,15 @@ def entry_of(item: dict[str, Any]) -> Entry:
     """A stored line of a job as a paste entry again (a job resumed on an empty screen)."""
     verdict, reason = item["verdict"] or "ok", item["reason"] or ""
     duplicate_of = None
-    if verdict == "duplicate":
-        m = re.search(r"line (\d+)", reason)
-        duplicate_of = int(m.group(1)) if m else 0
+    if verdict == "duplicate":  # the line of the first occurrence, as the paste parser found it
+        duplicate_of = item["duplicate_of"] if item.get("duplicate_of") is not None else 0
     kind = Verdict(verdict) if verdict in ("ok", "warning", "invalid") else Verdict.INVALID
     return Entry(item["line"], item["raw"], Parsed(item["raw"], item["msisdn"], kind, reason), duplicate_of)
 
 
 def result_of(info: JobInfo, item: dict[str, Any]) -> Result | None:
     """A stored item's answer, or None while it has none."""
-    if not item["msisdn"] or item["status"] not in ("done", "unknown") or not item["outcome"]:
+    if not item["msisdn"] or item["status"] not in (ItemStatus.DONE, ItemStatus.UNKNOWN) or not item["outcome"]:
         return None
     return Result(
         item["msisdn"], info.campaign_id, info.operation, Route(item["route"] or info.route),

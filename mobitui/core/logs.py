@@ -16,7 +16,7 @@ every decoding step (:meth:`Recorder.add_secret` registers keys here too). Contr
 characters from server text are escaped, so reading the file with ``cat`` or
 ``less`` cannot drive the terminal.
 
-A bulk job's process (:mod:`mobitui.core.worker`) writes to the same file: the
+A bulk job's process (:mod:`mobitui.core.job_process`) writes to the same file: the
 path reaches it through :data:`ENV_LOG`, and :class:`SharedRotatingFileHandler`
 serialises writes and rotation between processes.
 """

@@ -1,6 +1,6 @@
 """A bulk job on a thread and event loop of its own, off a drawing host's loop.
 
-The console runs jobs in a child process (:mod:`mobitui.core.worker`); this
+The console runs jobs in a child process (:mod:`mobitui.core.job_process`); this
 runner is for when that cannot be: an HTTP transport injected into the app (an
 in-process simulator in tests) cannot leave the process. It also was the first
 step away from the console's own loop, where answers waited for the drawing
@@ -46,7 +46,7 @@ def take_all(events: deque[Event]) -> list[Event]:
 
 class BulkRunner(Protocol):
     """What a host holds while a job runs elsewhere: this thread runner, or
-    :class:`~mobitui.core.worker.JobProcess`."""
+    :class:`~mobitui.core.job_process.JobProcess`."""
 
     @property
     def job_id(self) -> int | None: ...
@@ -90,7 +90,7 @@ class JobThread:
     def abandon(self) -> None:
         """Only cancels: a job on a thread of this process cannot be cut off without
         leaving it owned by a live process (so never resumable). The console runs jobs
-        in a :class:`~mobitui.core.worker.JobProcess`; this runner serves tests."""
+        in a :class:`~mobitui.core.job_process.JobProcess`; this runner serves tests."""
         self.cancel()
 
     def drain(self) -> list[Event]:

@@ -112,6 +112,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job_id, position)
     ) WITHOUT ROWID;
     """,
+    # 2 -> 3: a duplicate line's first occurrence as data (it was only in the reason's
+    # words); rows written before are filled in once from those words.
+    """
+    ALTER TABLE job_items ADD COLUMN duplicate_of INTEGER;
+    UPDATE job_items SET duplicate_of = CAST(substr(reason, 19) AS INTEGER)
+     WHERE verdict = 'duplicate' AND reason GLOB 'duplicate of line [0-9]*';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -44,17 +44,12 @@ from mobitui.tui.widgets.request_log import RequestLog
 from mobitui.tui.widgets.status import StatusPanel
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from rich.console import RenderableType
     from textual.driver import Driver
 
-    from mobitui.core.bulk import OnEvent, Progress
-    from mobitui.core.jobs import EntryRow, JobInfo
-    from mobitui.core.results import Operation
-    from mobitui.core.runner import BulkRunner
+    from mobitui.core.job_service import JobService
+    from mobitui.core.jobs import JobInfo
     from mobitui.core.service import Service
-    from mobitui.core.worker import JobProcess
 
 
 def styles_dir() -> Path:
@@ -116,7 +111,7 @@ class MobituiApp(App[str]):
         self.clock = clock
         self._transport = transport  # tests and screenshots: an in-process simulator
         self.service: Service | None = None
-        self._spare_job: JobProcess | None = None
+        self.jobs: JobService | None = None  # bulk jobs: created, run, resumed and read through it
         self.key: KeyLookup | None = None
         self._generation = 0
         self.target: tuple[Campaign, str] | None = None
@@ -131,6 +126,10 @@ class MobituiApp(App[str]):
         cfg = runtime.config
         self.config = cfg
         self.read_only = read_only or cfg.ui.read_only
+        from mobitui.core.job_service import JobService
+
+        self.jobs = JobService(cfg, runtime.journal_path, read_only=self.read_only, demo=runtime.demo,
+                               transport=transport)
         self.memory = Memory.load(runtime.demo)
         self.campaign = self._initial_campaign(campaign)
 
@@ -398,14 +397,14 @@ class MobituiApp(App[str]):
     async def check_journal(self) -> None:
         """Reach the journal (on its thread); while it cannot be used, say so and try
         again every JOURNAL_RETRY seconds."""
-        from mobitui.core.jobs import JobStore
+        from mobitui.core.job_service import JobService
 
         service = self.service
         if service is None:
             return
         def probe(j: Journal) -> list[JobInfo]:
             j.check_writable()  # reads may work while writes cannot (a held lock, a full disk)
-            return JobStore(j).interrupted_jobs()
+            return JobService.interrupted(j)
 
         try:
             jobs = await service.in_journal(probe)
@@ -489,8 +488,8 @@ class MobituiApp(App[str]):
         self.push_screen(ProblemScreen(title, detail, way), done)
 
     async def on_unmount(self) -> None:
-        if self._spare_job is not None:
-            self._spare_job.close()
+        if self.jobs is not None:
+            self.jobs.close()  # an unused spare job process
         if self.service is not None:
             await self.service.aclose()
             self.service.journal.close()
@@ -802,72 +801,32 @@ class MobituiApp(App[str]):
     def action_bulk(self) -> None:
         from mobitui.tui.screens.bulk import BulkScreen
 
-        self.push_screen(BulkScreen(self.campaign, self.core, self.read_only, self.start_bulk_job))
+        assert self.jobs is not None
+        self.push_screen(BulkScreen(self.campaign, self.core, self.jobs, lambda: self.key.key if self.key else None))
         self.prepare_job_process()
 
     def prepare_job_process(self) -> None:
         """A spare process for the next bulk job: it imports the core while the
-        operator pastes, so a run starts at once. Not with an injected transport
-        (tests, screenshots): that cannot leave this process."""
-        if self._transport is not None or self._spare_job is not None:
-            return
-        from mobitui.core.worker import JobProcess
+        operator pastes, so a run starts at once (from the main thread: see
+        :meth:`JobService.prepare <mobitui.core.job_service.JobService.prepare>`)."""
+        if self.jobs is not None:
+            self.jobs.prepare()
 
-        try:
-            self._spare_job = JobProcess.spawn()  # from the main thread: see JobProcess.spawn
-        except OSError:
-            logger.debug("no spare job process", exc_info=True)
-            self._spare_job = None  # the job will run on a thread instead
-
-    def start_bulk_job(
-        self, campaign: Campaign, operation: Operation, rows: list[EntryRow] | None, resume_id: int | None
-    ) -> tuple[BulkRunner, Future[Progress]]:
-        """Run a bulk job off the console's loop: in the spare process (as fast as
-        headless), or on a thread of this process when there is none."""
-        from mobitui.core.bulk import BulkJob
-
-        assert self.runtime is not None and self.service is not None
-        spare, self._spare_job = self._spare_job, None
-        if spare is not None:
-            create = None
-            if resume_id is None:
-                create = {"campaign_id": campaign.campaign_id, "operation": operation.value,
-                          "rows": rows or [], "source": "console paste"}
-            future = spare.start(self.config, self.key.key if self.key is not None else None,
-                                 str(self.runtime.journal_path), create=create, resume=resume_id,
-                                 recorder=self.service.recorder)
-            return spare, future
-        from mobitui.core.runner import JobThread
-
-        def make_job(service: Service, on_event: OnEvent) -> BulkJob:
-            if resume_id is not None:
-                return BulkJob.resume(service, resume_id, on_event=on_event)
-            return BulkJob.create(service, campaign, rows or [], operation, source="console paste",
-                                  on_event=on_event)
-
-        run = JobThread(self.open_job_service, make_job)
-        return run, run.start()
-
-    def open_job_service(self) -> Service:
-        """A Service for a bulk job on its own thread (called there): its own transport
-        and journal connection; its exchanges still reach the request log."""
-        from mobitui.core.service import Service
-
-        assert self.runtime is not None and self.service is not None
-        return Service.open(
-            self.config,
-            self.key.key if self.key is not None else None,
-            self.runtime.open_journal(),
-            recorder=self.service.recorder.child(),
-            demo=self.runtime.demo,
-            transport=self._transport,
-        )
+    def _key_of(self, binding_id: str) -> str:
+        """The first key in effect for one of the app's own bindings."""
+        for key, active in self.active_bindings.items():
+            if active.node is self and active.binding.id == binding_id:
+                return key
+        return next((b.key for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id), "?")
 
     def _tell_about_interrupted_jobs(self, jobs: list[JobInfo]) -> None:
+        from mobitui.tui.screens.bulk import key_name
+
         if jobs:
             ids = ", ".join(str(j.id) for j in jobs[:5])
             self.notify(
-                f"Interrupted bulk job(s) {ids}: open Bulk (ctrl+n) in the job's campaign and press F5, "
+                f"Interrupted bulk job(s) {ids}: open Bulk ({self._key_of('bulk')}) in the job's campaign and "
+                f"press {key_name(self._keymap, 'bulk_resume')}, "
                 "or run `mobitui resume JOB`. Nothing done is sent again.",
                 severity="warning",
                 markup=False,
@@ -902,6 +861,8 @@ class MobituiApp(App[str]):
     # -- help and palette ----------------------------------------------------------
     def key_rows(self) -> list[tuple[str, str, str]]:
         """Every key, from the live bindings (so remapped keys show as remapped)."""
+        from mobitui.tui.screens.bulk import help_rows as bulk_help_rows
+
         by_action: dict[str, list[str]] = {}
         described: dict[str, str] = {}
         for key, active in self.active_bindings.items():
@@ -919,8 +880,7 @@ class MobituiApp(App[str]):
             ("+ / -", "request log", "make the log taller / shorter"),
             ("y / s", "exchange view", "copy it (OSC 52; inside tmux also into its buffer) / save it to a file"),
             ("y / esc / enter", "unsubscribe dialog", "confirm / cancel / cancel (Cancel has focus)"),
-            ("ctrl+r / ctrl+o / ctrl+t", "bulk", "check all / unsubscribe a selection / filter"),
-            ("ctrl+s / y / f5 / esc", "bulk", "export / copy numbers / resume a job / cancel a run"),
+            *bulk_help_rows(self._keymap),  # the bulk screen's bindings, with [ui.keys] applied
             ("?", "when not typing", "Help"),
             ("tab / shift+tab", "anywhere", "move between panes"),
         ]

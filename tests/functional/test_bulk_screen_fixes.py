@@ -15,6 +15,7 @@ from mobitui.core.results import Outcome, Result
 from mobitui.simulator.demo import demo_config
 from mobitui.tui.screens.bulk import BulkScreen
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
+from mobitui.tui.screens.help import HelpScreen
 from test_console import make_app, with_ui
 from test_console_bulk import PASTE, open_bulk, run_to_end
 
@@ -108,3 +109,27 @@ def test_counts_by_state_are_of_answers_that_succeeded(tmp_path):
     counts = store.count(job)
     assert counts.outcome == {"ok": 1, "failed": 1}
     assert counts.state == {"active": 1}
+
+
+async def test_the_bulk_keys_in_help_and_on_the_screen_are_the_remapped_ones(sim_config, simulator):
+    """[ui.keys] remaps the bulk screen's keys: the help (opened on the bulk screen), the
+    paste summary and the screen's messages name the keys in effect, and the key works."""
+    keys = {"bulk_check": "ctrl+e", "bulk_resume": "f7"}
+    app = make_app(with_ui(sim_config, refresh_interval=0, keys=keys))
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_bulk(app, pilot, PASTE)
+        summary = str(screen.query_one("#paste-summary", Static).render())
+        assert "ctrl+e checks them all" in summary and "ctrl+r" not in summary
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        bulk_rows = [row for row in app.screen.rows if row[1] == "bulk"]
+        assert bulk_rows == [
+            ("ctrl+e / ctrl+o / ctrl+t", "bulk", "check all / unsubscribe a selection / filter"),
+            ("ctrl+s / y / f7 / esc", "bulk", "export / copy numbers / resume a job / cancel a run"),
+        ]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        screen.query_one("#bulk-table").focus()
+        await pilot.press("ctrl+e")  # the remapped key checks them all
+        await run_to_end(screen, pilot)
+        assert any(r.result is not None for r in screen.rows)

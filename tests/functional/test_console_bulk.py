@@ -13,7 +13,7 @@ from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
 
 from mobitui.core.jobs import JobStore, entry_rows
 from mobitui.core.journal import Journal, default_path
-from mobitui.core.worker import JobProcess, WorkerFailed
+from mobitui.core.job_process import JobProcess, JobProcessFailed
 from mobitui.simulator.demo import DEMO_API_KEY
 
 from test_console import make_app, with_ui
@@ -200,7 +200,7 @@ async def test_after_a_crash_f5_on_an_empty_screen_shows_the_whole_job_and_sends
     os.kill(proc.pid, signal.SIGKILL)
     try:
         await asyncio.wrap_future(future)
-    except WorkerFailed:
+    except JobProcessFailed:
         pass
     done_before = done()
     assert 10 <= len(done_before) < 60

@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Static
 from mobitui.core.config import parse
 from mobitui.core.jobs import entry_rows
 from mobitui.core.journal import default_path
-from mobitui.core.worker import JobProcess, WorkerFailed
+from mobitui.core.job_process import JobProcess, JobProcessFailed
 from mobitui.simulator.demo import DEMO_API_KEY
 from mobitui.tui.screens.confirm import UnsubscribeConfirm
 from mobitui.tui.widgets.status import StatusPanel
@@ -209,7 +209,7 @@ async def test_f5_right_after_a_crash_waits_for_the_slow_gateway_and_sends_no_st
     os.kill(proc.pid, signal.SIGKILL)
     try:
         await asyncio.wrap_future(future)
-    except WorkerFailed:
+    except JobProcessFailed:
         pass
 
     app = make_app(with_ui(config, refresh_interval=0), campaign=JOKES)

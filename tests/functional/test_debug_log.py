@@ -291,7 +291,7 @@ async def test_a_job_process_writes_to_the_same_log_redacted(tmp_path, echo):
     import asyncio
 
     from mobitui.core.jobs import entry_rows
-    from mobitui.core.worker import JobProcess
+    from mobitui.core.job_process import JobProcess
     from mobitui.simulator.demo import demo_config
 
     path = logs.enable(tmp_path / "debug.log")

@@ -72,11 +72,38 @@ def test_a_journal_of_the_previous_format_opens_and_is_migrated(tmp_path, with_j
         old.commit()
     old.close()
     j = Journal(db)
-    assert j.db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 2
+    assert j.db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 3
     assert [r["outcome"] for r in j.history("254700000101")] == ["ok"]
     assert len(JobStore(j).list()) == (1 if with_jobs else 0)
     j.record(CAMPAIGN, status_result())
     j.close()
+
+
+def test_a_duplicate_line_of_a_job_stored_before_its_first_line_was_data_keeps_it(tmp_path):
+    """Version 2 kept a duplicate's first line only in its reason's words; the migration
+    to 3 stores it once as data, and a resumed job's paste shows it again."""
+    from mobitui.core.jobs import entry_of
+
+    db = tmp_path / "journal.sqlite3"
+    old = sqlite3.connect(db)
+    for step in schema.MIGRATIONS[:2]:
+        old.executescript(step)
+    old.executemany(
+        "INSERT INTO job_items (job_id, position, line, raw, msisdn, verdict, reason, status)"
+        " VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+        [(0, 1, "0700 000 101", "254700000101", "ok", "", "pending"),
+         (1, 12, "+254700000101", None, "duplicate", "duplicate of line 1", "skipped"),
+         (2, 13, "x", None, "invalid", "duplicate of line 7 is not a rule here", "skipped")],
+    )
+    old.execute("PRAGMA user_version=2")
+    old.commit()
+    old.close()
+    j = Journal(db)
+    rows = list(JobStore(j).rows(1))
+    j.close()
+    assert [r["duplicate_of"] for r in rows] == [None, 1, None]
+    again = entry_of(rows[1])
+    assert (again.line, again.duplicate_of, again.reason) == (12, 1, "duplicate of line 1")
 
 
 def test_making_a_store_runs_no_sql_and_a_current_file_is_not_migrated_again(tmp_path):

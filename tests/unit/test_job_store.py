@@ -35,3 +35,19 @@ def test_a_stored_job_reads_back_as_the_paste_and_the_answers_it_had(tmp_path):
     got = result_of(info, next(store.rows(job_id)))
     assert got is not None and (got.msisdn, got.state, got.outcome, got.http_status) == (
         "254700000101", "active", Outcome.OK, 200)
+
+
+def test_a_duplicate_keeps_its_first_line_as_data_whatever_its_reason_says(tmp_path):
+    """The line of a duplicate's first occurrence is stored as the parser found it, not
+    read back out of the reason's words (which may be reworded, or name no line)."""
+    from mobitui.core import paste
+    from mobitui.core.jobs import entry_of
+
+    campaign = demo_config("http://127.0.0.1:9").campaigns[0]
+    store = JobStore(Journal(tmp_path / "j.sqlite3"))
+    entries = paste.parse(["", "254700000101", "x", "0700 000 101"], campaign.country)
+    pasted = store.create(campaign, Operation.STATUS, entries, 5)
+    typed = store.create(campaign, Operation.STATUS, ["254700000101", "254700000102", "254700000101"], 5)
+    store.db.execute("UPDATE job_items SET reason='seen before' WHERE verdict='duplicate'")
+    firsts = {job: [entry_of(r).duplicate_of for r in store.rows(job)] for job in (pasted, typed)}
+    assert firsts == {pasted: [None, None, 2], typed: [None, None, 1]}

@@ -11,14 +11,14 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
@@ -32,15 +32,10 @@ from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
 from mobitui.tui.widgets.field import Field
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from mobitui.core.bulk import Event, Progress
-    from mobitui.core.jobs import EntryRow, JobInfo
-    from mobitui.core.runner import BulkRunner
+    from mobitui.core.bulk import Event
+    from mobitui.core.job_service import JobRun, JobService
+    from mobitui.core.jobs import JobInfo
     from mobitui.core.service import Service
-
-    StartJob = Callable[[Campaign, Operation, "list[EntryRow] | None", "int | None"],
-                        tuple[BulkRunner, Future[Progress]]]
 
 SHOWN = 2000
 LEAVE_WINDOW = 4.0  # seconds in which a second Esc leaves a screen holding a paste
@@ -108,34 +103,80 @@ class ExportPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class BulkScreen(Screen[None]):
-    BINDINGS = [
-        Binding("ctrl+r", "check", "Check all", id="bulk_check"),
-        Binding("ctrl+o", "unsubscribe", "Unsubscribe…", id="bulk_unsubscribe"),
-        Binding("ctrl+t", "cycle_filter", "Filter", id="bulk_filter"),
-        Binding("ctrl+s", "export", "Export", id="bulk_export"),
-        Binding("f5", "resume", "Resume job", id="bulk_resume"),
-        Binding("y", "copy_numbers", "Copy numbers", id="bulk_copy"),
-        Binding("escape", "escape", "Cancel run / back", id="bulk_escape"),
+BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
+    Binding("ctrl+r", "check", "Check all", id="bulk_check"),
+    Binding("ctrl+o", "unsubscribe", "Unsubscribe…", id="bulk_unsubscribe"),
+    Binding("ctrl+t", "cycle_filter", "Filter", id="bulk_filter"),
+    Binding("ctrl+s", "export", "Export", id="bulk_export"),
+    Binding("f5", "resume", "Resume job", id="bulk_resume"),
+    Binding("y", "copy_numbers", "Copy numbers", id="bulk_copy"),
+    Binding("escape", "escape", "Cancel run / back", id="bulk_escape"),
+]
+# The help's rows for this screen: binding ids and what each does, in a few words.
+HELP_ROWS = (
+    (("bulk_check", "check all"), ("bulk_unsubscribe", "unsubscribe a selection"), ("bulk_filter", "filter")),
+    (("bulk_export", "export"), ("bulk_copy", "copy numbers"), ("bulk_resume", "resume a job"),
+     ("bulk_escape", "cancel a run")),
+)
+_SHORT = {"escape": "esc"}
+
+
+def keys_in_effect(keymap: Mapping[str, str]) -> dict[str, list[str]]:
+    """The bulk screen's keys by binding id, with ``keymap`` (``[ui.keys]`` as the app
+    applied it: binding id -> keys, comma-separated) overlaid as Textual does."""
+    bindings = BindingsMap(BINDINGS)
+    if keymap:
+        bindings.apply_keymap(dict(keymap))
+    keys: dict[str, list[str]] = {}
+    for key, found in bindings.key_to_bindings.items():
+        for b in found:
+            if b.id is not None:
+                keys.setdefault(b.id, []).append(key)
+    return keys
+
+
+def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(keys, "bulk", what they do) rows for the help screen, from the bindings in effect."""
+    keys = keys_in_effect(keymap)
+    return [
+        (" / ".join(",".join(_SHORT.get(k, k) for k in keys.get(i, ["(none)"])) for i, _ in row), "bulk",
+         " / ".join(does for _, does in row))
+        for row in HELP_ROWS
     ]
+
+
+def key_name(keymap: Mapping[str, str], binding_id: str) -> str:
+    """How a sentence names the key of a binding in effect: ctrl+r, F5, Esc."""
+    keys = keys_in_effect(keymap).get(binding_id) or ["(unbound)"]
+    key = keys[0]
+    if key == "escape":
+        return "Esc"
+    return key.upper() if key[:1] == "f" and key[1:].isdigit() else key
+
+
+class BulkScreen(Screen[None]):
+    BINDINGS = BINDINGS
 
     def __init__(
         self,
         campaign: Campaign,
         core: Callable[[], Awaitable[Service]],
-        read_only: bool,
-        start_job: StartJob,
+        jobs: JobService,
+        api_key: Callable[[], str | None],
     ) -> None:
+        """``core``: the console's service, once started; ``jobs``: creates, runs (off this
+        loop), resumes and reads bulk jobs; ``api_key``: the key as known when a job starts."""
         super().__init__()
         self.campaign = campaign
         self.core = core
-        self.read_only = read_only
-        self._start_job = start_job  # runs the job off this loop: a process, or a thread
+        self.jobs = jobs
+        self.read_only = jobs.read_only
+        self._api_key = api_key
         self.rows: list[Row] = []
         self.table: paste.Table | None = None  # how the paste was read: header, other fields
         self.by_msisdn: dict[str, Row] = {}
         self.filter = "all"
-        self.running: BulkRunner | None = None  # the job being run, off the console's loop
+        self.running: JobRun | None = None  # the job being run, off the console's loop
         self.job_id: int | None = None
         self._parse_generation = 0
         self._dirty: set[str] = set()
@@ -185,6 +226,12 @@ class BulkScreen(Screen[None]):
     def _refresh_when_idle(self) -> None:
         if self.running is None:  # during a run the progress events drive the redraws
             self._refresh_rows()
+
+    def key(self, binding_id: str) -> str:
+        """The key in effect for one of this screen's bindings, as a sentence names it."""
+        # Textual keeps the keymap in effect on the app and has no public getter for it;
+        # its own Screen reads it the same way (textual is pinned in pyproject).
+        return key_name(getattr(self.app, "_keymap", {}), binding_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unsubscribe" and self.read_only:
@@ -293,7 +340,7 @@ class BulkScreen(Screen[None]):
             t.append(f" · header row {table.header[0]} skipped")
         if table is not None and table.lines_with_other_fields:
             t.append(f" · {len(table.lines_with_other_fields)} lines with other fields (not sent)")
-        t.append("    ctrl+r checks them all", "dim")
+        t.append(f"    {self.key('bulk_check')} checks them all", "dim")
         self.query_one("#paste-summary", Static).update(t)
 
     @on(DataTable.RowSelected, "#bulk-table")
@@ -314,7 +361,7 @@ class BulkScreen(Screen[None]):
 
     def action_check(self) -> None:
         if self.running is not None:
-            self.notify("A job is running; Esc cancels it.", markup=False)
+            self.notify(f"A job is running; {self.key('bulk_escape')} cancels it.", markup=False)
             return
         if not self._usable():
             self.notify("Nothing to check: paste numbers first.", markup=False)
@@ -335,7 +382,8 @@ class BulkScreen(Screen[None]):
             chosen = [r for r in self.rows if r.result is not None and r.result.ok and r.result.state == "active"]
             which = "every number the last check found active"
         if not chosen:
-            self.notify("Nothing selected: check first (ctrl+r), or mark rows with Enter.", markup=False)
+            self.notify(f"Nothing selected: check first ({self.key('bulk_check')}), or mark rows with Enter.",
+                        markup=False)
             return
         from mobitui.core.client import unsubscribe_effect
 
@@ -355,15 +403,19 @@ class BulkScreen(Screen[None]):
                         resume_id: int | None = None) -> None:
         import asyncio
 
-        from mobitui.core.jobs import JobError, entry_rows
-        from mobitui.core.worker import WorkerFailed
+        from mobitui.core.job_service import JobError, JobProcessFailed, NewJob
 
-        await self.core()  # the console's own service: the key, the recorder
-        rows = None
-        if resume_id is None:
-            rows = await asyncio.to_thread(lambda: list(entry_rows(numbers)))
+        service = await self.core()  # the console's own service: its recorder is the request log
+        new = None
+        if resume_id is None:  # 100,000 lines take a while: off the loop
+            new = await asyncio.to_thread(NewJob.of, self.campaign, operation, numbers, "console paste")
         self.job_id = None
-        running, future = self._start_job(self.campaign, operation, rows, resume_id)
+        try:
+            running = self.jobs.start(self._api_key(), new=new, resume=resume_id, recorder=service.recorder)
+        except JobError as exc:  # read-only mode
+            self.notify(str(exc), severity="error", markup=False, timeout=10)
+            return
+        future = running.future
         self.running = running
         self._cancelled_at, self._abandoned = None, False
         area = self.query_one("#paste", TextArea)
@@ -382,7 +434,7 @@ class BulkScreen(Screen[None]):
         except JobError as exc:
             logger.debug("bulk job refused: %s", exc)
             self.notify(str(exc), severity="error", markup=False, timeout=10)
-        except WorkerFailed as exc:  # its process died: F5 resumes the job
+        except JobProcessFailed as exc:  # its process died: F5 resumes the job
             logger.debug("bulk job's process failed: %s", exc)
             if not self._abandoned:
                 self.notify(f"The bulk job stopped: {exc}", severity="error", markup=False, timeout=15)
@@ -399,7 +451,8 @@ class BulkScreen(Screen[None]):
             if self._abandoned:  # after the last progress drawn, which still said "cancelling"
                 self.query_one("#bulk-stats", Static).update(Text(
                     f"Job {self.job_id} abandoned: the requests that were in flight have an unknown outcome. "
-                    "F5 resumes it: those are re-checked first, numbers done are not sent again.", "bold yellow"))
+                    f"{self.key('bulk_resume')} resumes it: those are re-checked first, numbers done are not "
+                    "sent again.", "bold yellow"))
             if operation is Operation.UNSUBSCRIBE:
                 # The marks chose these numbers; left on, the next ctrl+o would choose them again.
                 for r in self.rows:
@@ -498,20 +551,22 @@ class BulkScreen(Screen[None]):
                 self._cancelled_at = now
                 self.running.cancel()
                 self.notify("Cancelling: no new requests; those in flight finish and are recorded. "
-                            "Esc again abandons them (their outcome is then unknown; F5 re-checks them).",
+                            f"{self.key('bulk_escape')} again abandons them (their outcome is then unknown; "
+                            f"{self.key('bulk_resume')} re-checks them).",
                             markup=False, timeout=10)
             else:  # a hung request must not hold the operator for the whole read timeout
                 self._abandoned = True
                 self.running.abandon()
                 self.notify("Abandoning the requests in flight: their outcome is unknown until the job "
-                            "is resumed (F5 re-checks them before anything is sent again).",
+                            f"is resumed ({self.key('bulk_resume')} re-checks them before anything is sent again).",
                             severity="warning", markup=False, timeout=15)
             return
         if self.rows and (self._leave_asked_at is None or now - self._leave_asked_at > LEAVE_WINDOW):
             self._leave_asked_at = now
             jobs = f" Job {self.job_id} stays in the journal (`mobitui jobs`)." if self.job_id is not None else ""
-            self.notify(f"Esc again to leave: the pasted list and its results are cleared from this screen."
-                        f"{jobs} ctrl+s exports them first.", severity="warning", markup=False,
+            self.notify(f"{self.key('bulk_escape')} again to leave: the pasted list and its results are cleared "
+                        f"from this screen.{jobs} {self.key('bulk_export')} exports them first.",
+                        severity="warning", markup=False,
                         timeout=LEAVE_WINDOW)
             return
         self.dismiss(None)
@@ -570,13 +625,12 @@ class BulkScreen(Screen[None]):
 
     @work(exclusive=True, group="bulk-jobs", exit_on_error=False, description="looking for interrupted jobs")
     async def find_interrupted(self) -> None:
-        from mobitui.core.jobs import JobStore
-
+        from mobitui.core.job_service import JobService
         from mobitui.core.journal import JournalFault
 
         service = await self.core()
         try:
-            jobs = await service.in_journal(lambda j: JobStore(j).interrupted_jobs())
+            jobs = await service.in_journal(JobService.interrupted)
         except JournalFault:
             logger.debug("interrupted jobs not read", exc_info=True)
             return  # the console's journal banner already says why
@@ -587,7 +641,8 @@ class BulkScreen(Screen[None]):
             j = next(j for j in jobs if j.id == self.interrupted[0])
             self.notify(
                 f"Job {j.id} ({j.operation.value}, {j.total} numbers) was interrupted. "
-                "F5 resumes it: numbers done are not sent again; those in flight are re-checked first.",
+                f"{self.key('bulk_resume')} resumes it: numbers done are not sent again; those in flight are "
+                "re-checked first.",
                 severity="warning",
                 markup=False,
                 timeout=20,
@@ -595,7 +650,6 @@ class BulkScreen(Screen[None]):
 
     def action_resume(self) -> None:
         from mobitui.core.client import unsubscribe_effect
-        from mobitui.core.readonly import refusal
 
         if self.running is not None or not self.interrupted:
             return
@@ -607,8 +661,9 @@ class BulkScreen(Screen[None]):
         if info.operation is not Operation.UNSUBSCRIBE:
             self._resume(job_id)
             return
-        if self.read_only:
-            self.notify(refusal(f"resuming unsubscribe job {job_id}"), severity="error", markup=False)
+        refused = self.jobs.refusal(info.operation, job_id)
+        if refused is not None:
+            self.notify(refused, severity="error", markup=False)
             return
         # Resuming an unsubscribe job texts subscribers: the same typed count as a new one.
         c = info.counts.status
@@ -637,23 +692,8 @@ class BulkScreen(Screen[None]):
     @work(thread=True, group="bulk-load", exit_on_error=False, description="reading the job from the journal")
     def load_job(self, job_id: int, generation: int, rows: bool, then_resume: bool = False) -> None:
         """The job's items from the journal (its own connection, on this thread)."""
-        from mobitui.core.jobs import JobStore, entry_of, result_of
-
-        journal = self.app.runtime.open_journal()  # type: ignore[attr-defined]
-        entries: list[paste.Entry] | None = [] if rows else None
-        results: dict[str, Result] = {}
-        try:
-            store = JobStore(journal)
-            info = store.get(job_id)
-            for item in store.rows(job_id) if info is not None else ():
-                if entries is not None:
-                    entries.append(entry_of(item))
-                result = result_of(info, item)  # type: ignore[arg-type]
-                if result is not None:
-                    results[result.msisdn] = result
-        finally:
-            journal.close()
-        self.app.call_from_thread(self._job_loaded, job_id, generation, entries, results, then_resume)
+        stored = self.jobs.read(job_id, entries=rows)
+        self.app.call_from_thread(self._job_loaded, job_id, generation, stored.entries, stored.results, then_resume)
 
     def _job_loaded(self, job_id: int, generation: int, entries: list[paste.Entry] | None,
                     results: dict[str, Result], then_resume: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from mobitui.core.bulk import Finished, ItemResult, Progress
 from mobitui.core.jobs import JobError, JobState, JobStore, entry_rows
 from mobitui.core.journal import Journal
 from mobitui.core.recorder import MASK, Recorder
-from mobitui.core.worker import JobProcess, WorkerFailed
+from mobitui.core.job_process import JobProcess, JobProcessFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "wrk-K3y-0000-fake"  # distinctive, obviously fake
@@ -129,7 +130,7 @@ async def test_a_child_killed_mid_run_is_reported_and_its_job_left_to_resume(mak
     while proc.job_id is None or not server.sim.records():
         await asyncio.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
-    with pytest.raises(WorkerFailed, match=r"exit code -9.*re-checked when the job is resumed"):
+    with pytest.raises(JobProcessFailed, match=r"exit code -9.*re-checked when the job is resumed"):
         await asyncio.wrap_future(future)
     interrupted = JobStore(Journal(journal)).interrupted_jobs()
     assert [j.id for j in interrupted] == [proc.job_id]
@@ -139,7 +140,7 @@ async def test_a_child_killed_mid_run_is_reported_and_its_job_left_to_resume(mak
 def test_the_child_dies_with_its_host(tmp_path):
     host = subprocess.Popen(
         [sys.executable, "-c",
-         "import time; from mobitui.core.worker import JobProcess; p = JobProcess.spawn(); "
+         "import time; from mobitui.core.job_process import JobProcess; p = JobProcess.spawn(); "
          "print(p.pid, flush=True); time.sleep(60)"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
@@ -173,7 +174,7 @@ async def test_a_failure_in_the_child_is_told_here_without_the_key(sim_config, t
     blocker.write_text("a file where the journal's directory should be")
     proc = JobProcess.spawn()
     future = proc.start(sim_config, KEY, str(blocker / "journal.sqlite3"), create=create(sim_config, ["254700000101"]))
-    with pytest.raises(WorkerFailed) as err:
+    with pytest.raises(JobProcessFailed) as err:
         await asyncio.wrap_future(future)
     text = str(err.value)
     assert "journal.sqlite3" in text or "Not a directory" in text or "exists" in text
@@ -184,3 +185,36 @@ def test_a_spare_never_used_exits_quietly_when_let_go():
     proc = JobProcess.spawn()
     proc.close()
     assert proc._proc.wait(5) == 0
+
+
+def test_job_messages_name_their_kinds() -> None:
+    """Every engine event goes out as a job message and comes back equal."""
+    from mobitui.core.bulk import Paused
+    from mobitui.core.job_process import EventKind, event_from_message, event_to_message
+    from mobitui.core.jobs import ItemStatus
+    from mobitui.core.results import Operation, Outcome, Result
+    from mobitui.core.config import Route
+
+    p = Progress(7, Operation.STATUS, 3, 1, 0, 1, 1, 2, {"ok": 1}, {"active": 1}, 2.0, 1.0, 0.5)
+    r = Result("254700000001", "c1", Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK, state="active")
+    events = [ItemResult(7, 0, "254700000001", ItemStatus.DONE, r, "n"), p, Paused(7, 2.0, "429"),
+              Finished(7, JobState.DONE, p)]
+    kinds = []
+    for e in events:
+        message = event_to_message(e)
+        kinds.append(message["kind"])
+        again = event_from_message(json.loads(json.dumps(message)))
+        assert again == e
+    assert kinds == [EventKind.ITEM, EventKind.PROGRESS, EventKind.PAUSED, EventKind.FINISHED]
+
+
+async def test_a_read_only_host_s_job_process_refuses_an_unsubscribe_job(simulator, sim_config, tmp_path):
+    """The job process builds its job through the jobs service, so read-only mode holds
+    there too: nothing is sent, nothing is stored, the host is told why."""
+    proc = JobProcess.spawn()
+    future = proc.start(sim_config, KEY, str(tmp_path / "j.sqlite3"),
+                        create=create(sim_config, ["254700000101"], "unsubscribe"), read_only=True)
+    with pytest.raises(JobError, match=r"^read-only mode .*: unsubscribe refused; nothing was sent"):
+        await wait(proc, future, [])
+    assert simulator.sim.records() == []
+    assert JobStore(Journal(tmp_path / "j.sqlite3")).list() == []

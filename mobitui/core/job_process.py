@@ -1,4 +1,4 @@
-"""A bulk job in a child process, for a host that draws (the console).
+"""A bulk job in a process of its own, for a host that draws (the console).
 
 Why a process: a job's CPU (about 0.6-0.8 ms per request on a slow core) and
 the console's drawing share one interpreter lock in a thread, and answers wait
@@ -10,11 +10,13 @@ for it. In a child process the job has a core of its own and runs exactly as
 ``job_id``). Spawn it early (:meth:`JobProcess.spawn`): the child imports the
 core while the operator pastes, then waits for its job.
 
-Protocol, JSON lines. Host to child (stdin): one spec line (config, API key,
-journal path, and ``create`` or ``resume``); later ``cancel``. The key
-travels only through this pipe: never argv, environment or a file. Child to
-host (stdout): ``job`` (its id, once stored), ``event``, ``exchange``
-(already redacted by the child's recorder), and last ``end`` or ``error``.
+Job messages: one JSON object a line. Host to child (stdin): one job spec
+line (config, API key, journal path, and ``create`` or ``resume``); later
+``cancel``. The key travels only through this pipe: never argv, environment
+or a file. Child to host (stdout): objects whose ``t`` is a
+:class:`JobMessage`: ``job`` (its id, once stored), ``event`` (an engine
+event, its ``kind`` an :class:`EventKind`), ``exchange`` (already redacted by
+the child's recorder), and last ``end`` or ``error``.
 
 The child dies with the host: on Linux by PR_SET_PDEATHSIG, elsewhere when its
 stdin closes without a ``cancel``. Either way the job is left 'running' with a
@@ -36,6 +38,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict
+from enum import StrEnum
 from typing import Any, TextIO
 
 from mobitui.core.bulk import Event, Finished, ItemResult, Paused, Progress
@@ -47,18 +50,38 @@ from mobitui.core.runner import take_all
 from mobitui.core.secrets import ENV_KEY
 
 FLUSH_EVERY = 0.05  # seconds between the child's writes of its events
-
 logger = logging.getLogger(__name__)
+PARENT_ENV = "MOBITUI_JOB_PARENT"  # the host's pid, for the child to check it is still there
+CANCEL = "cancel"  # the one line the host sends after the job spec
 
 
-# -- events on the wire ----------------------------------------------------------
-# A result is a list on the wire (one per number: half the cost of a dict to write and read).
-def _result_to_wire(r: Result) -> list[Any]:
+class JobMessage(StrEnum):
+    """What a line from the job process is (its ``t`` field)."""
+
+    JOB = "job"  # the job's id, once stored
+    EVENT = "event"  # an engine event (see EventKind)
+    EXCHANGE = "exchange"  # a redacted HTTP exchange, for the request log
+    END = "end"  # the job ended; its last progress
+    ERROR = "error"  # the job could not run; ``type`` and ``message``
+
+
+class EventKind(StrEnum):
+    """Which engine event an ``event`` message carries (its ``kind`` field)."""
+
+    ITEM = "item"
+    PROGRESS = "progress"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+# -- engine events as job messages ----------------------------------------------------
+# A result is a list in a message (one per number: half the cost of a dict to write and read).
+def _result_to_message(r: Result) -> list[Any]:
     return [r.msisdn, r.campaign_id, r.operation.value, r.route.value, r.outcome.value, r.state,
             r.http_status, r.reference, r.error, r.retry_after, r.checked_at]
 
 
-def _result_from_wire(d: list[Any]) -> Result:
+def _result_from_message(d: list[Any]) -> Result:
     msisdn, campaign_id, operation, route, outcome, state, http_status, reference, error, retry_after, at = d
     return Result(
         msisdn, campaign_id, Operation(operation), Route(route), Outcome(outcome), state=state,
@@ -66,47 +89,49 @@ def _result_from_wire(d: list[Any]) -> Result:
     )
 
 
-def _progress_to_wire(p: Progress) -> dict[str, Any]:
+def _progress_to_message(p: Progress) -> dict[str, Any]:
     d = asdict(p)
     d["operation"] = p.operation.value
     return d
 
 
-def _progress_from_wire(d: dict[str, Any]) -> Progress:
+def _progress_from_message(d: dict[str, Any]) -> Progress:
     return Progress(**{**d, "operation": Operation(d["operation"])})
 
 
-def event_to_wire(e: Event) -> dict[str, Any]:
+def event_to_message(e: Event) -> dict[str, Any]:
     if isinstance(e, ItemResult):
-        return {"kind": "item", "job_id": e.job_id, "position": e.position, "msisdn": e.msisdn,
-                "status": e.status.value, "result": _result_to_wire(e.result), "note": e.note}
+        return {"kind": EventKind.ITEM, "job_id": e.job_id, "position": e.position, "msisdn": e.msisdn,
+                "status": e.status.value, "result": _result_to_message(e.result), "note": e.note}
     if isinstance(e, Progress):
-        return {"kind": "progress", **_progress_to_wire(e)}
+        return {"kind": EventKind.PROGRESS, **_progress_to_message(e)}
     if isinstance(e, Paused):
-        return {"kind": "paused", "job_id": e.job_id, "seconds": e.seconds, "reason": e.reason}
-    return {"kind": "finished", "job_id": e.job_id, "state": e.state.value, "progress": _progress_to_wire(e.progress)}
+        return {"kind": EventKind.PAUSED, "job_id": e.job_id, "seconds": e.seconds, "reason": e.reason}
+    return {"kind": EventKind.FINISHED, "job_id": e.job_id, "state": e.state.value, "progress": _progress_to_message(e.progress)}
 
 
-def event_from_wire(d: dict[str, Any]) -> Event:
-    kind = d.pop("kind")
-    if kind == "item":
+def event_from_message(d: dict[str, Any]) -> Event:
+    kind = EventKind(d.pop("kind"))
+    if kind is EventKind.ITEM:
         return ItemResult(d["job_id"], d["position"], d["msisdn"], ItemStatus(d["status"]),
-                          _result_from_wire(d["result"]), d["note"])
-    if kind == "progress":
-        return _progress_from_wire(d)
-    if kind == "paused":
+                          _result_from_message(d["result"]), d["note"])
+    if kind is EventKind.PROGRESS:
+        return _progress_from_message(d)
+    if kind is EventKind.PAUSED:
         return Paused(d["job_id"], d["seconds"], d["reason"])
-    return Finished(d["job_id"], JobState(d["state"]), _progress_from_wire(d["progress"]))
+    return Finished(d["job_id"], JobState(d["state"]), _progress_from_message(d["progress"]))
 
 
-def _exchange_from_wire(d: dict[str, Any]) -> Exchange:
+def _exchange_from_message(d: dict[str, Any]) -> Exchange:
     d["request_headers"] = [tuple(h) for h in d["request_headers"]]
     d["response_headers"] = [tuple(h) for h in d["response_headers"]]
     return Exchange(**d)
 
 
-class WorkerFailed(Exception):
-    """The child process stopped without finishing its job (its message is redacted)."""
+class JobProcessFailed(Exception):
+    """The job process stopped without finishing its job (its message is redacted)."""
+
+
 
 
 # -- the host's side ---------------------------------------------------------------
@@ -133,12 +158,12 @@ class JobProcess:
         from mobitui.core import logs
 
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mobitui.core.worker"],
+            [sys.executable, "-m", "mobitui.core.job_process"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True,  # the terminal's ^C and ^Z are the console's, not the job's
             # The key comes through the pipe only, so not even an exported one is passed on.
             env={**{k: v for k, v in os.environ.items() if k not in (ENV_KEY, logs.ENV_LOG)},
-                 "MOBITUI_WORKER_PARENT": str(os.getpid()), **logs.child_environment()},
+                 PARENT_ENV: str(os.getpid()), **logs.child_environment()},
         )
         logger.debug("job process %d started", proc.pid)
         return cls(proc)
@@ -161,10 +186,13 @@ class JobProcess:
         resume: int | None = None,
         concurrency: int | None = None,
         recorder: Recorder | None = None,
+        read_only: bool = False,
     ) -> Future[Progress]:
         """Hand the child its job. ``create``: campaign_id, operation, rows (see
-        :func:`~mobitui.core.jobs.entry_rows`), source. ``resume``: a job id.
-        ``recorder``: where the job's exchanges go (the console's request log)."""
+        :func:`~mobitui.core.jobs.entry_rows`), source (:meth:`NewJob.to_json
+        <mobitui.core.job_service.NewJob.to_json>`). ``resume``: a job id.
+        ``recorder``: where the job's exchanges go (the console's request log).
+        ``read_only``: the child refuses an unsubscribe job, as the host would."""
         if self._started:
             raise RuntimeError("a JobProcess runs one job")
         self._started = True
@@ -175,7 +203,7 @@ class JobProcess:
         spec = {
             "config": config.model_dump(mode="json"), "api_key": api_key, "journal": journal_path,
             "concurrency": concurrency, "create": create, "resume": resume,
-            "log_limit": config.ui.log_limit,
+            "log_limit": config.ui.log_limit, "read_only": read_only,
         }
         self.threads = [
             threading.Thread(target=self._read, name="mobitui-job-reader", daemon=True),
@@ -192,7 +220,7 @@ class JobProcess:
 
     def cancel(self) -> None:
         """No new sends; those in flight finish and are recorded. Any thread."""
-        self._outbox.put("cancel")
+        self._outbox.put(CANCEL)
 
     def abandon(self) -> None:
         """Stop now, requests in flight included (SIGKILL): the job is left as after a
@@ -245,30 +273,30 @@ class JobProcess:
         for raw in self._proc.stdout:
             try:
                 msg = json.loads(raw)
-                kind = msg.pop("t")
+                kind = JobMessage(msg.pop("t"))
             except (ValueError, KeyError, TypeError, AttributeError):  # not ours: kept as a diagnostic
                 self._stderr.append(raw.decode("utf-8", "replace").rstrip()[:200])
                 continue
             try:
-                if kind == "event":
-                    self._events.append(event_from_wire(msg))
-                elif kind == "exchange":
+                if kind is JobMessage.EVENT:
+                    self._events.append(event_from_message(msg))
+                elif kind is JobMessage.EXCHANGE:
                     if self._recorder is not None:
-                        self._recorder.relay(_exchange_from_wire(msg))
-                elif kind == "job":
+                        self._recorder.relay(_exchange_from_message(msg))
+                elif kind is JobMessage.JOB:
                     self._job_id = int(msg["id"])
-                elif kind == "end":  # told at once: the child's exit takes a while longer
-                    self._settle(_progress_from_wire(msg["progress"]))
-                elif kind == "error":
+                elif kind is JobMessage.END:  # told at once: the child's exit takes a while longer
+                    self._settle(_progress_from_message(msg["progress"]))
+                elif kind is JobMessage.ERROR:
                     self._settle(JobError(msg["message"]) if msg["type"] == "JobError"
-                                 else WorkerFailed(msg["message"]))
+                                 else JobProcessFailed(msg["message"]))
             except (ValueError, KeyError, TypeError) as exc:  # a message of another version
-                self._stderr.append(f"unreadable {kind!r} message: {exc}")
+                self._stderr.append(f"unreadable {kind.value!r} message: {exc}")
         code = self._proc.wait()
         logger.debug("job process %d exited with code %s (job %s)", self._proc.pid, code, self._job_id)
         self._outbox.put(None)  # the writer thread ends and closes the child's stdin
         tail = self._redact("; ".join(line for line in self._stderr if line)[-500:])
-        self._settle(WorkerFailed(
+        self._settle(JobProcessFailed(
             f"the bulk job's process ended (exit code {code}) before the job did"
             + (f": {tail}" if tail else "")
             + ". Numbers it had in flight are re-checked when the job is resumed."
@@ -285,7 +313,7 @@ class JobProcess:
 
 # -- the child's side -----------------------------------------------------------------
 def _die_with_parent() -> None:
-    parent = int(os.environ.get("MOBITUI_WORKER_PARENT", "0") or 0)
+    parent = int(os.environ.get(PARENT_ENV, "0") or 0)
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -305,7 +333,7 @@ class _Out:
         self._stream = stream
         self._lines: list[str] = []
 
-    def send(self, kind: str, data: dict[str, Any]) -> None:
+    def send(self, kind: JobMessage, data: dict[str, Any]) -> None:
         data["t"] = kind
         self._lines.append(json.dumps(data))
 
@@ -320,6 +348,7 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
     import asyncio
 
     from mobitui.core.bulk import BulkJob
+    from mobitui.core.job_service import JobService, NewJob
     from mobitui.core.journal import Journal
     from mobitui.core.service import Service
 
@@ -336,7 +365,7 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
 
     def listen() -> None:  # stdin: 'cancel', or EOF when the host is gone
         for line in sys.stdin:
-            if line.strip() == "cancel":
+            if line.strip() == CANCEL:
                 cancelled.set()
                 if job is not None:
                     job.cancel()
@@ -352,25 +381,27 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
 
     ticker = loop.create_task(flusher())
     try:
-        on_event = lambda e: out.send("event", event_to_wire(e))  # noqa: E731
+        on_event = lambda e: out.send(JobMessage.EVENT, event_to_message(e))  # noqa: E731
+        jobs = JobService(config, spec["journal"], read_only=bool(spec.get("read_only")))
         if spec.get("resume") is not None:
-            job = BulkJob.resume(service, int(spec["resume"]), concurrency=spec.get("concurrency"),
-                                 on_event=on_event)
+            job = jobs.make_job(service, resume=int(spec["resume"]), concurrency=spec.get("concurrency"),
+                                on_event=on_event)
         else:
             c = spec["create"]
             rows: list[EntryRow] = [tuple(r) for r in c["rows"]]
-            job = BulkJob.create(service, config.campaign(c["campaign_id"]), rows, Operation(c["operation"]),
-                                 concurrency=spec.get("concurrency"), source=c.get("source"), on_event=on_event)
-            del rows, c["rows"]  # in the journal now: 100,000 of them held ~40 MB for the whole run
-        out.send("job", {"id": job.job_id})
+            new: NewJob | None = NewJob(config.campaign(c["campaign_id"]), Operation(c["operation"]), rows,
+                                        c.get("source"))
+            job = jobs.make_job(service, new=new, concurrency=spec.get("concurrency"), on_event=on_event)
+            del rows, new, c["rows"]  # in the journal now: 100,000 of them held ~40 MB for the whole run
+        out.send(JobMessage.JOB, {"id": job.job_id})
         if cancelled.is_set():
             job.cancel()
         progress = await job.run()
         ticker.cancel()
-        out.send("end", {"progress": _progress_to_wire(progress)})
+        out.send(JobMessage.END, {"progress": _progress_to_message(progress)})
         out.flush()  # the host is told now; the exchanges, closing and exiting come after
         for ex in recorder.recent:
-            out.send("exchange", ex.to_dict())
+            out.send(JobMessage.EXCHANGE, ex.to_dict())
         out.flush()
     finally:
         ticker.cancel()
@@ -405,7 +436,7 @@ def main() -> int:
     try:
         spec = json.loads(line)
     except ValueError as exc:
-        out.send("error", {"type": "WorkerFailed", "message": f"unreadable job spec: {exc}"})
+        out.send(JobMessage.ERROR, {"type": "JobProcessFailed", "message": f"unreadable job spec: {exc}"})
         out.flush()
         return 2
     key = spec.get("api_key")
@@ -416,11 +447,11 @@ def main() -> int:
         loops.run(_serve(spec, out))
     except JobError as exc:
         logger.debug("job process %d: job refused: %s", os.getpid(), exc)
-        out.send("error", {"type": "JobError", "message": str(exc)})
+        out.send(JobMessage.ERROR, {"type": "JobError", "message": str(exc)})
     except Exception as exc:  # told to the host, redacted, instead of a traceback on its screen
         logger.debug("job process %d failed", os.getpid(), exc_info=True)
         redactor = Recorder([key])
-        out.send("error", {"type": "WorkerFailed", "message": redactor.redact(f"{type(exc).__name__}: {exc}")})
+        out.send(JobMessage.ERROR, {"type": "JobProcessFailed", "message": redactor.redact(f"{type(exc).__name__}: {exc}")})
     out.flush()
     return 0
 
