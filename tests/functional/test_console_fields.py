@@ -90,3 +90,40 @@ async def test_the_again_dialog_of_the_subscription_api_route_speaks_of_no_sms(s
         warning = str(app.screen.query_one("#confirm-warning", Static).render())
         assert "another SMS" not in warning
         assert "Another stop asks the Subscription API again (no SMS is sent by mobitui)" in warning
+
+
+async def test_a_row_marked_with_enter_right_before_ctrl_o_is_what_the_dialog_offers(sim_config, simulator):
+    from textual.widgets import DataTable
+
+    app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Jokes SMS")
+    async with app.run_test(size=(120, 36)) as pilot:
+        # Three numbers the demo has active in this campaign (tests/support/api.py).
+        screen = await open_bulk(app, pilot, "254711223344\n254711223345\n254711223346\n")
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        active = [r.entry.msisdn for r in screen.rows if r.result and r.result.state == "active"]
+        assert len(active) >= 2, active
+        table = screen.query_one("#bulk-table", DataTable)
+        table.focus()
+        await pilot.pause()
+        _burst(app, "enter", "ctrl+o")  # mark the first row, open the dialog at once
+        await pilot.pause(0.3)
+        dialog = app.screen
+        assert isinstance(dialog, BulkUnsubscribeConfirm)
+        assert (dialog.count, dialog.which) == (1, "the marked ones")
+        await pilot.press("escape")
+    assert not [q for q in simulator.sim.requests if q["operation"] == "mt-stop"]
+
+
+async def test_ctrl_o_on_the_read_only_bulk_screen_says_why(sim_config, simulator):
+    app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Jokes SMS", read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_bulk(app, pilot, "254711223344\n")
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, BulkUnsubscribeConfirm)
+        assert any(n.message.startswith("read-only mode (--read-only or ui.read_only = true): unsubscribe refused")
+                   for n in app._notifications)
+    assert not [q for q in simulator.sim.requests if q["operation"] == "mt-stop"]

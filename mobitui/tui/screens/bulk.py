@@ -13,15 +13,17 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
+from textual.widgets.data_table import RowKey
 
 from mobitui.core import paste, states
 from mobitui.core.config import Campaign
@@ -154,6 +156,19 @@ def key_name(keymap: Mapping[str, str], binding_id: str) -> str:
     return key.upper() if key[:1] == "f" and key[1:].isdigit() else key
 
 
+class BulkTable(DataTable[Any]):
+    """The rows of a paste. Enter marks the row under the cursor as the key is handled,
+    not through a ``RowSelected`` message: a ctrl+o typed right behind Enter ran before
+    that message arrived, and the dialog offered every active number instead of the one
+    just marked."""
+
+    def action_select_cursor(self) -> None:
+        screen = self.screen
+        if self.row_count and isinstance(screen, BulkScreen):
+            row_key, _ = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0))
+            screen.toggle_mark(self, row_key)
+
+
 class BulkScreen(Screen[None]):
     BINDINGS = BINDINGS
 
@@ -207,7 +222,7 @@ class BulkScreen(Screen[None]):
             with Vertical(id="bulk-right"):
                 yield Static(id="paste-summary")
                 yield Static(id="bulk-stats")
-                yield DataTable(id="bulk-table", cursor_type="row", zebra_stripes=True)
+                yield BulkTable(id="bulk-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -234,8 +249,6 @@ class BulkScreen(Screen[None]):
         return key_name(getattr(self.app, "_keymap", {}), binding_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "unsubscribe" and self.read_only:
-            return False
         if action == "resume" and not self.interrupted:
             return False
         return True
@@ -343,13 +356,13 @@ class BulkScreen(Screen[None]):
         t.append(f"    {self.key('bulk_check')} checks them all", "dim")
         self.query_one("#paste-summary", Static).update(t)
 
-    @on(DataTable.RowSelected, "#bulk-table")
-    def _toggle_mark(self, event: DataTable.RowSelected) -> None:
-        row = self.rows[int(str(event.row_key.value))]
+    def toggle_mark(self, table: DataTable[Any], row_key: RowKey) -> None:
+        """Mark or unmark a row (Enter in the table): at once, see :class:`BulkTable`."""
+        row = self.rows[int(str(row_key.value))]
         if not row.entry.usable:
             return
         row.marked = not row.marked
-        event.data_table.update_cell(event.row_key, "mark", Text("●" if row.marked else ""))
+        table.update_cell(row_key, "mark", Text("●" if row.marked else ""))
 
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
@@ -373,7 +386,12 @@ class BulkScreen(Screen[None]):
         self.start_job(Operation.STATUS, [r.entry for r in self.rows], None)
 
     def action_unsubscribe(self) -> None:
-        if self.read_only or self.running is not None:
+        refused = self.jobs.refusal(Operation.UNSUBSCRIBE)
+        if refused:
+            self.notify(refused, severity="error", markup=False)
+            return
+        if self.running is not None:
+            self.notify(f"A job is running; {self.key('bulk_escape')} cancels it.", markup=False)
             return
         marked = [r for r in self.rows if r.marked and r.entry.usable]
         if marked:
