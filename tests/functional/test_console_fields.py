@@ -127,3 +127,41 @@ async def test_ctrl_o_on_the_read_only_bulk_screen_says_why(sim_config, simulato
         assert any(n.message.startswith("read-only mode (--read-only or ui.read_only = true): unsubscribe refused")
                    for n in app._notifications)
     assert not [q for q in simulator.sim.requests if q["operation"] == "mt-stop"]
+
+
+async def test_an_export_after_a_check_and_an_unsubscribe_names_each_rows_own_job(sim_config, simulator, tmp_path):
+    import json
+
+    from mobitui.tui.screens.bulk import ExportPrompt
+
+    app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Jokes SMS")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_bulk(app, pilot, "254711223344\n254711223345\nhello\n")
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        check_job = screen.job_id
+        table = screen.query_one("#bulk-table")
+        table.focus()
+        await pilot.press("enter", "ctrl+o")  # the first row only
+        await pilot.pause()
+        await pilot.press("1", "enter")
+        await pilot.pause()
+        await run_to_end(screen, pilot)
+        stop_job = screen.job_id
+        assert stop_job != check_job
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportPrompt)
+        assert f"mobitui-jobs-{check_job}-{stop_job}-" in app.screen.default
+        target = tmp_path / "rows.jsonl"
+        app.screen.dismiss(str(target))
+        for _ in range(100):
+            if target.exists():
+                break
+            await pilot.pause(0.05)
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [(r["as_pasted"], r["operation"], r["job_id"]) for r in rows] == [
+        ("254711223344", "unsubscribe", stop_job),
+        ("254711223345", "status", check_job),
+        ("hello", None, None),
+    ]

@@ -53,12 +53,13 @@ logger = logging.getLogger(__name__)
 class Row:
     """One pasted entry and what became of it."""
 
-    __slots__ = ("index", "entry", "result", "marked")
+    __slots__ = ("index", "entry", "job_id", "marked", "result")
 
     def __init__(self, index: int, entry: paste.Entry) -> None:
         self.index = index
         self.entry = entry
         self.result: Result | None = None
+        self.job_id: int | None = None  # the job whose answer ``result`` is
         self.marked = False
 
     def matches(self, f: str) -> bool:
@@ -381,7 +382,7 @@ class BulkScreen(Screen[None]):
             return
         if any(r.result is not None for r in self.rows):  # a fresh paste has nothing to clear
             for r in self.rows:
-                r.result = None
+                r.result, r.job_id = None, None
             self._fill()
         self.start_job(Operation.STATUS, [r.entry for r in self.rows], None)
 
@@ -500,7 +501,7 @@ class BulkScreen(Screen[None]):
         if isinstance(event, ItemResult):
             row = self.by_msisdn.get(event.msisdn)
             if row is not None:
-                row.result = event.result
+                row.result, row.job_id = event.result, event.job_id
                 self._dirty.add(event.msisdn)
         elif isinstance(event, Progress):
             # Drawing the table is the costly part (tens of ms): rows at most once a
@@ -594,7 +595,8 @@ class BulkScreen(Screen[None]):
         if not self.rows:
             self.notify("Nothing to export yet: paste numbers first.", markup=False)
             return
-        name = f"job-{self.job_id}" if self.job_id is not None else "paste"
+        ids = sorted({r.job_id for r in self.rows if r.job_id is not None})
+        name = "paste" if not ids else ("job-" if len(ids) == 1 else "jobs-") + "-".join(map(str, ids[:4]))
         default = str(Path.home() / f"mobitui-{name}-{time.strftime('%Y%m%d-%H%M')}.csv")
         self.app.push_screen(ExportPrompt(default, self.filter), self._export_to)
 
@@ -612,7 +614,7 @@ class BulkScreen(Screen[None]):
                 continue
             e, r = row.entry, row.result
             out.append({
-                "job_id": self.job_id, "position": position, "line": e.line, "as_pasted": e.raw,
+                "job_id": row.job_id if r else None, "position": position, "line": e.line, "as_pasted": e.raw,
                 "msisdn": e.msisdn, "verdict": e.verdict, "reason": e.reason or None,
                 "operation": r.operation.value if r else None, "route": r.route.value if r else None,
                 "item_status": "done" if r and r.outcome is not Outcome.UNKNOWN else ("unknown" if r else None),
@@ -725,7 +727,7 @@ class BulkScreen(Screen[None]):
         for msisdn, result in results.items():
             row = self.by_msisdn.get(msisdn)
             if row is not None and row.result is None:  # what this screen saw is never older
-                row.result = result
+                row.result, row.job_id = result, job_id
                 self._dirty.add(msisdn)
         self.job_id = job_id
         if entries is not None:
