@@ -21,6 +21,7 @@ from mobitui.core.client import MobivateClient, Operation, Outcome, PlannedReque
 from mobitui.core.config import Campaign, Config
 from mobitui.core.journal import InFlight, Journal, JournalFault, JournalThread
 from mobitui.core.recorder import Recorder
+from mobitui.core.routes import plan
 
 T = TypeVar("T")
 CLAIM_MARGIN = 5.0  # seconds beyond the client's longest wait an attempt counts as in flight
@@ -122,7 +123,7 @@ class Service:
             self.journal_fault = exc
             return Result(msisdn, campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.FAILED,
                           error=f"Not sent: {exc}. Nothing is sent that the journal does not record first.")
-        result = await self.client.unsubscribe(campaign, msisdn, reference=f"mobitui-{row}")
+        result = await self.client.unsubscribe(campaign, msisdn, reference=plan.reference(row))
         try:
             await self.in_journal(lambda j: j.finish(row, result))
         except JournalFault as exc:
@@ -133,4 +134,7 @@ class Service:
         return result
 
     def plan_unsubscribe(self, campaign: Campaign, msisdn: str) -> PlannedRequest:
+        """What :meth:`unsubscribe` will send, for the confirmation dialog: the same request,
+        with the key, the journal row's reference and the minute named instead of shown
+        (:meth:`MobivateClient.plan_unsubscribe`)."""
         return self.client.plan_unsubscribe(campaign, msisdn)
