@@ -530,7 +530,7 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 return EXIT_USAGE
 
         key = rt.key()
-        if operation is Operation.UNSUBSCRIBE and campaign.unsubscribe_via.value != "subscription-api" and not key.key:
+        if operation is Operation.UNSUBSCRIBE and campaign.unsubscribe_via.needs_key and not key.key:
             raise UsageError(key.problem or "no API key")
         concurrency = args.concurrency or rt.config.bulk.concurrency
         journal = rt.open_journal()
@@ -619,7 +619,7 @@ def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                     return EXIT_USAGE
             key = rt.key()
             if (info.operation is Operation.UNSUBSCRIBE
-                    and campaign.unsubscribe_via.value != "subscription-api" and not key.key):
+                    and campaign.unsubscribe_via.needs_key and not key.key):
                 raise UsageError(key.problem or "no API key")
             try:
                 ended = _run_job(jobs, journal, key.key, sys.stderr, resume=info.id,

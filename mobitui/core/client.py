@@ -1,15 +1,10 @@
-"""The Mobivate client: ``status`` and ``unsubscribe`` over httpx.
+"""The Mobivate client: sends ``status`` and ``unsubscribe`` and reads the answers.
 
-``status`` always goes to the Subscription API. ``unsubscribe`` dispatches to
-the campaign's route:
-
-* ``subscription-api``: ``POST <subscription_api>/<campaign_id>/unsubscribe``
-  with ``{"msisdn", "signature"}``; signature = md5(account_id + campaign_id +
-  msisdn), the order that reproduces the docs' worked example.
-* ``mt-stop``: ``GET <gateway>/srs/api/sendsms?...&STARTED=<ts>+STOP&CLASS=PAUSE``.
-  The ``+`` before ``STOP`` is sent raw, byte for byte as in the docs' example
-  (a form-decoding server reads it as a space); the simulator accepts either.
-* ``doi``: ``GET <doi host>/api/doi/<account_id>/<api_key>/?...&stop=1``.
+``status`` always goes to the Subscription API. ``unsubscribe`` sends the request
+:func:`mobitui.core.routes.plan.unsubscribe` builds for the campaign's route (the
+same function the confirmation dialog shows): how each route is called is in
+:mod:`mobitui.core.routes` (``subscription``, ``sendsms``, ``doi``). This module
+owns the transport, the retry policy and reading answers into a :class:`Result`.
 
 Retries: ``status`` is retried with backoff on transient failures, bounded by
 ``network.status_attempts``. ``unsubscribe`` is resent only when the request
@@ -21,17 +16,16 @@ because the MT route sends the subscriber an SMS.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
-import hashlib
 import json
 import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
@@ -41,6 +35,10 @@ from mobitui.core import errors
 from mobitui.core.bodies import Body, read_body
 from mobitui.core.config import Campaign, Config, Route
 from mobitui.core.recorder import Exchange, Recorder
+from mobitui.core.routes import plan
+from mobitui.core.routes.plan import effect as unsubscribe_effect  # noqa: F401  (re-exported)
+from mobitui.core.routes.request import Request
+from mobitui.core.routes.subscription import signature  # noqa: F401  (re-exported)
 from mobitui.core.results import (  # noqa: F401  (re-exported: the client's vocabulary)
     ANSWER_FIELDS,
     STATES,
@@ -55,12 +53,6 @@ RETRYABLE_HTTP = {429, 500, 502, 503, 504}
 # (5 s and more), so a request rarely meets a connection the server is closing.
 KEEPALIVE_EXPIRY = 2.0
 USER_AGENT = f"mobitui/{__version__}"
-
-
-
-def signature(account_id: str, campaign_id: str, msisdn: str) -> str:
-    """MD5 of account_id + campaign_id + msisdn (the docs' worked example)."""
-    return hashlib.md5(f"{account_id}{campaign_id}{msisdn}".encode()).hexdigest()
 
 
 def _last_result(state: RetryCallState) -> Result:
@@ -150,26 +142,6 @@ def make_transport(config: Config, *, concurrency: int = 50) -> httpx.AsyncBaseT
     )
 
 
-def unsubscribe_effect(campaign: Campaign) -> str:
-    """What unsubscribing does on this campaign's route, in plain words."""
-    if campaign.unsubscribe_via is Route.MT_STOP:
-        return (
-            f"An SMS '{campaign.stop_message}' is sent to the subscriber from "
-            f"{campaign.shortcode} via {campaign.provider}, marked +STOP / CLASS=PAUSE, "
-            "which ends the subscription."
-        )
-    if campaign.unsubscribe_via is Route.DOI:
-        return (
-            f"A Web Opt-In stop (stop=1) for keyword {campaign.keyword} from "
-            f"{campaign.shortcode} is sent to the network; billing stops once the "
-            "network confirms."
-        )
-    return (
-        f"The Subscription API unsubscribes the number from campaign "
-        f"{campaign.name}; no SMS is sent by mobitui."
-    )
-
-
 class MobivateClient:
     """Async client for one account. Use as ``async with MobivateClient(...)``."""
 
@@ -238,24 +210,16 @@ class MobivateClient:
                 self._parsed_urls[url] = hit
         return hit
 
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        body: dict[str, Any] | None = None,
-        extra_headers: dict[str, str] | None = None,
-        attempt: int = 1,
-    ) -> _Reply:
+    async def _send(self, planned: Request, *, attempt: int = 1) -> _Reply:
+        """Send ``planned`` (built by :mod:`mobitui.core.routes.plan`, nothing left for later)
+        once, byte for byte; read at most ``network.max_body_bytes`` of the answer."""
+        assert not planned.later, "a request with parts still to fill in is never sent"
         net = self.config.network
-        content = json.dumps(body).encode() if body is not None else None
-        headers = self._headers
-        if extra_headers:
-            headers = httpx.Headers(headers)
-            headers.update(extra_headers)
-        parsed, host = self._parse_url(url)
+        content = planned.content
+        method = planned.method
+        parsed, host = self._parse_url(planned.url)
         request = httpx.Request(
-            method, parsed, content=content, headers=headers, extensions={"timeout": self._timeouts}
+            method, parsed, content=content, headers=self._headers, extensions={"timeout": self._timeouts}
         )
         started = time.time()
         t0 = time.perf_counter()
@@ -323,15 +287,6 @@ class MobivateClient:
         return _Reply(status, reason, answer, resp_headers, failure, exchange)
 
     # -- status ----------------------------------------------------------------
-    def _subscription_url(self, campaign: Campaign, method: str) -> str:
-        return f"{self.config.endpoints.subscription_api}/{campaign.campaign_id}/{method}"
-
-    def _signed_body(self, campaign: Campaign, msisdn: str) -> dict[str, str]:
-        return {
-            "msisdn": msisdn,
-            "signature": signature(self.config.account.account_id, campaign.campaign_id, msisdn),
-        }
-
     async def status(self, campaign: Campaign, msisdn: str) -> Result:
         exchanges: list[Exchange] = []
         attempts = 0
@@ -339,12 +294,7 @@ class MobivateClient:
         async def once() -> Result:
             nonlocal attempts
             attempts += 1
-            reply = await self._send(
-                "POST",
-                self._subscription_url(campaign, "status"),
-                body=self._signed_body(campaign, msisdn),
-                attempt=attempts,
-            )
+            reply = await self._send(plan.status(self.config, campaign, msisdn), attempt=attempts)
             exchanges.append(reply.exchange)
             result = self._subscription_result(campaign, msisdn, Operation.STATUS, reply)
             return result
@@ -377,58 +327,26 @@ class MobivateClient:
         return self.recorder.scrub(result)  # texts from the server, redacted where they are made
 
     # -- unsubscribe -----------------------------------------------------------
-    def _mt_stop_url(self, campaign: Campaign, msisdn: str, key: str) -> str:
-        started = datetime.fromtimestamp(time.time(), timezone.utc).strftime("%Y-%m-%d %H:%M")
-        q = lambda v: quote(str(v), safe="")  # noqa: E731
-        params = [
-            ("USER_NAME", self.config.account.account_id),
-            ("PASSWORD", key),
-            ("ORIGINATOR", campaign.shortcode),
-            ("RECIPIENT", msisdn),
-            ("PROVIDER", campaign.provider),
-            ("MESSAGE_TEXT", campaign.stop_message),
-            ("KEYWORD", campaign.keyword),
-        ]
-        query = "&".join(f"{k}={q(v)}" for k, v in params)
-        # "+STOP" raw, as in the docs' example; see the module docstring.
-        query += f"&STARTED={q(started)}+STOP&CLASS=PAUSE"
-        return f"{self.config.endpoints.gateway}/srs/api/sendsms?{query}"
-
-    def _doi_url(self, campaign: Campaign, msisdn: str, key: str, reference: str) -> str:
-        q = lambda v: quote(str(v), safe="")  # noqa: E731
-        params = [
-            ("source", campaign.shortcode),
-            ("destination", msisdn),
-            ("keyword", campaign.keyword),
-            ("frequency", campaign.frequency),
-            ("campaign", campaign.doi_campaign),
-            ("reference", reference),
-        ]
-        if campaign.provider:
-            params.append(("provider", campaign.provider))
-        params.append(("stop", "1"))
-        query = "&".join(f"{k}={q(v)}" for k, v in params)
-        account = self.config.account.account_id
-        return f"{self.config.endpoints.doi_host}/api/doi/{account}/{q(key)}/?{query}"
-
     def effect(self, campaign: Campaign) -> str:
         return unsubscribe_effect(campaign)
 
-    def plan_unsubscribe(self, campaign: Campaign, msisdn: str, reference: str = "mobitui") -> PlannedRequest:
-        key = self._api_key or "<no key>"
-        if campaign.unsubscribe_via is Route.SUBSCRIPTION_API:
-            method, url = "POST", self._subscription_url(campaign, "unsubscribe")
-            body = json.dumps(self._signed_body(campaign, msisdn))
-        elif campaign.unsubscribe_via is Route.MT_STOP:
-            method, url, body = "GET", self._mt_stop_url(campaign, msisdn, key), ""
-        else:
-            method, url, body = "GET", self._doi_url(campaign, msisdn, key, reference), ""
-        r = self.recorder
-        return PlannedRequest(method, r.redact_url(url), r.redact(body), self.effect(campaign))
+    def plan_unsubscribe(self, campaign: Campaign, msisdn: str) -> PlannedRequest:
+        """The unsubscribe request as the confirmation dialog shows it: built by the same
+        :func:`plan.unsubscribe` as the request sent, without the key (``***``, or
+        ``<no key>`` when none is set), the reference and the moment of sending, each
+        named in the plan's ``later`` (:mod:`mobitui.core.routes.plan` says why)."""
+        request = plan.unsubscribe(self.config, campaign, msisdn, key=plan.KEY if self._api_key else plan.NO_KEY)
+        shown = plan.shown(request, self.effect(campaign))
+        r = self.recorder  # belt and braces: the key was never put in
+        return dataclasses.replace(shown, url=r.redact_url(shown.url), body=r.redact(shown.body))
 
     async def unsubscribe(self, campaign: Campaign, msisdn: str, reference: str = "mobitui") -> Result:
+        """Unsubscribe ``msisdn`` from ``campaign`` on its route, sending the request
+        :func:`plan.unsubscribe` builds with the key, ``reference`` (DOI's; the service
+        sends :func:`plan.reference` of the journal row) and the moment of sending.
+        Resent only while it provably never left; see the module docstring. Never raises."""
         route = campaign.unsubscribe_via
-        if route is not Route.SUBSCRIPTION_API and not self._api_key:
+        if route.needs_key and not self._api_key:
             return Result(
                 msisdn,
                 campaign.campaign_id,
@@ -441,19 +359,9 @@ class MobivateClient:
         exchanges: list[Exchange] = []
         # Resend only while the request provably never left; bounded.
         for attempt in range(1, self.config.network.status_attempts + 1):
-            if route is Route.SUBSCRIPTION_API:
-                reply = await self._send(
-                    "POST",
-                    self._subscription_url(campaign, "unsubscribe"),
-                    body=self._signed_body(campaign, msisdn),
-                    attempt=attempt,
-                )
-            elif route is Route.MT_STOP:
-                url = self._mt_stop_url(campaign, msisdn, self._api_key or "")
-                reply = await self._send("GET", url, attempt=attempt)
-            else:
-                url = self._doi_url(campaign, msisdn, self._api_key or "", reference)
-                reply = await self._send("GET", url, attempt=attempt)
+            request = plan.unsubscribe(self.config, campaign, msisdn, key=self._api_key or "",
+                                       reference=reference, at=time.time())
+            reply = await self._send(request, attempt=attempt)
             exchanges.append(reply.exchange)
             f = reply.failure
             if f is None or f.sent is not errors.Sent.NO or f.kind not in {"refused", "connect_timeout", "pool_timeout"}:
@@ -581,7 +489,7 @@ class MobivateClient:
         if _flag(data.get("valid_msisdn")) is False:
             result.error = f"The server does not accept {msisdn} as a valid MSISDN for this campaign{said}."
             return result
-        redirect = self._redirect(reply, "endpoints.subscription_api")
+        redirect = self._redirect(reply, plan.setting(Route.SUBSCRIPTION_API))
         if redirect:
             result.error = redirect
             return result
@@ -637,8 +545,7 @@ class MobivateClient:
             reference=body.mt_reference,
             retry_after=retry_after_seconds(reply.headers),
         )
-        setting = "endpoints.gateway" if route is Route.MT_STOP else "endpoints.doi (or endpoints.gateway)"
-        redirect = self._redirect(reply, setting)
+        redirect = self._redirect(reply, plan.setting(route))
         if redirect:  # the HTTP status is the transport's, never a gateway code (301 is not "invalid username")
             result.error = redirect
             return result

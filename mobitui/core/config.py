@@ -81,6 +81,13 @@ class Route(str, Enum):
             Route.DOI: "Web Opt-In DOI stop",
         }[self]
 
+    @property
+    def needs_key(self) -> bool:
+        """Whether unsubscribing on this route needs the API key: the gateway routes
+        (``mt-stop``, ``doi``) carry it in the URL; the Subscription API needs none
+        (its requests are signed). The one place this rule is written."""
+        return self is not Route.SUBSCRIPTION_API
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -94,9 +94,14 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class PlannedRequest:
-    """A request as it will be sent, for the confirmation screen (redacted)."""
+    """A request as it will be sent, for the confirmation screen
+    (:func:`mobitui.core.routes.plan.shown`). ``url`` and ``body`` are the bytes sent,
+    except the parts named in ``later``: (what is shown in their place, what is sent
+    there), for the key (never shown) and what is known only when it is sent."""
 
     method: str
     url: str
     body: str
     effect: str
+    later: tuple[tuple[str, str], ...] = ()
+    note: str = ""  # one line naming what ``later`` lists, for the dialog

@@ -23,6 +23,7 @@ from mobitui.core.client import MobivateClient, Operation, Outcome, PlannedReque
 from mobitui.core.config import Campaign, Config
 from mobitui.core.journal import InFlight, Journal, JournalFault, JournalThread
 from mobitui.core.recorder import Recorder
+from mobitui.core.routes import plan
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ class Service:
                           error=f"Not sent: {exc}. Nothing is sent that the journal does not record first.")
         logger.debug("unsubscribe of %s via %s: journal row %s written, sending", msisdn, route.value, row)
         t0 = time.perf_counter()
-        result = await self.client.unsubscribe(campaign, msisdn, reference=f"mobitui-{row}")
+        result = await self.client.unsubscribe(campaign, msisdn, reference=plan.reference(row))
         log_answer(result, t0, job_id)
         try:
             await self.in_journal(lambda j: j.finish(row, result))
@@ -146,6 +147,9 @@ class Service:
         return result
 
     def plan_unsubscribe(self, campaign: Campaign, msisdn: str) -> PlannedRequest:
+        """What :meth:`unsubscribe` will send, for the confirmation dialog: the same request,
+        with the key, the journal row's reference and the minute named instead of shown
+        (:meth:`MobivateClient.plan_unsubscribe`)."""
         return self.client.plan_unsubscribe(campaign, msisdn)
 
 

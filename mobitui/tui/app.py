@@ -516,7 +516,7 @@ class MobituiApp(App[str]):
         if lookup.key:
             notice.display = False
             return
-        gateway = [c.name for c in self.config.campaigns if c.unsubscribe_via.value != "subscription-api"]
+        gateway = [c.name for c in self.config.campaigns if c.unsubscribe_via.needs_key]
         self.key_notice = plain(  # the keyring's own error text is in it: inert, like server text
             (lookup.problem or "No API key.")
             + " Status checks work without a key"

@@ -132,7 +132,10 @@ class UnsubscribeConfirm(ModalScreen[bool]):
             if self.plan.body:
                 request.append("\n")
                 request.append_text(block(self.plan.body, 2000))
-            yield Static(Text("Request to be sent (key redacted):", "dim"))
+            # Byte for byte what is sent, but for the parts the note names (the plan says why).
+            note = self.plan.note
+            yield Static(plain(f"Request to be sent ({note}):" if note else "Request to be sent:", 600, "dim"),
+                         id="confirm-request-note")
             yield Static(request, id="confirm-request")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel (Esc)", id="cancel", variant="primary")
