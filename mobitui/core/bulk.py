@@ -216,7 +216,7 @@ def campaign_for(config: Config, info: JobInfo) -> Campaign:
             f"job {info.id} is for campaign {info.campaign_id} ({info.campaign_name}), "
             "which is not in the configuration"
         ) from None
-    if info.operation is Operation.UNSUBSCRIBE and campaign.unsubscribe_via.value != info.route:
+    if info.operation is Operation.UNSUBSCRIBE and campaign.unsubscribe_via is not Route(info.route):
         raise JobError(
             f"job {info.id} unsubscribed via {info.route}, but campaign {campaign.name} is now "
             f"configured for {campaign.unsubscribe_via.value}; refusing to mix routes in one job"

@@ -240,7 +240,7 @@ class JobStore:
     ) -> int:
         """One transaction: the job row and every item, ``pending`` or ``skipped``."""
         op = self.journal.operator
-        route = "subscription-api" if operation is Operation.STATUS else campaign.unsubscribe_via.value
+        route = (Route.SUBSCRIPTION_API if operation is Operation.STATUS else campaign.unsubscribe_via).value
         now = _now()
         db = self.db
         db.execute("BEGIN IMMEDIATE")
