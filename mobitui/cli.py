@@ -190,6 +190,7 @@ def _report_input(table, source: str) -> None:  # type: ignore[no-untyped-def]
     """Say on stderr how the input was read: its encoding, the header row skipped,
     the column taken, fields that are not numbers, numbers rejected (with the reason),
     numbers read from an unusual form, and duplicates dropped (sent once)."""
+    from mobitui.core.msisdn import Verdict
     from mobitui.core.text import inert
 
     if table.encoding not in ("UTF-8", "text"):
@@ -210,7 +211,7 @@ def _report_input(table, source: str) -> None:  # type: ignore[no-untyped-def]
             _err(f"input line {e.line}: {inert(e.raw, 80)!r} rejected: {e.reason}")
         elif e.duplicate_of is not None:
             _err(f"input line {e.line}: {e.msisdn} duplicate of line {e.duplicate_of}: sent once")
-        elif e.parsed.verdict.value == "warning":
+        elif e.parsed.verdict is Verdict.WARNING:
             _err(f"input line {e.line}: {e.parsed.msisdn}: {e.reason}")
         elif e.unusual_form:
             _err(f"input line {e.line}: {inert(e.raw, 80)!r} read as {e.msisdn}: {e.reason}")
@@ -462,12 +463,12 @@ def _check_export(path: str | None) -> None:
 def _open_for_reading(rt):  # type: ignore[no-untyped-def]
     """The journal for a command that only reads it: read-only where it cannot be
     written (said on stderr), so history survives a read-only data directory."""
-    from mobitui.core.journal import JournalFault
+    from mobitui.core.journal import JournalFault, JournalFaultKind
 
     try:
         return rt.open_journal()
     except JournalFault as exc:
-        if exc.kind != "read-only":
+        if exc.kind is not JournalFaultKind.READ_ONLY:
             raise
         logger.debug("journal opened read-only", exc_info=True)
         journal = rt.open_journal(read_only=True)
@@ -635,6 +636,7 @@ def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
 def cmd_auth(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from mobitui.core import secrets
+    from mobitui.core.secrets import KeySource
 
     if args.demo:
         raise UsageError("the demo uses a built-in key; auth manages the real one")
@@ -645,7 +647,7 @@ def cmd_auth(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         stdout.write(f"account:  {account}\n")
         stdout.write(f"source:   {k.source}\n")
         stdout.write(f"key:      {k.masked}\n")
-        backend = k.backend if k.source != "environment" else secrets.backend_name()
+        backend = k.backend if k.source is not KeySource.ENVIRONMENT else secrets.backend_name()
         stdout.write(f"keyring:  {backend}\n")
         if k.problem:
             stdout.write(f"problem:  {k.problem}\n")

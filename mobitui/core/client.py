@@ -32,7 +32,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_
 
 from mobitui import __version__
 from mobitui.core import errors
-from mobitui.core.bodies import Body, read_body
+from mobitui.core.bodies import Body, BodyKind, read_body
 from mobitui.core.config import Campaign, Config, Route
 from mobitui.core.recorder import Exchange, Recorder
 from mobitui.core.routes import plan
@@ -364,7 +364,7 @@ class MobivateClient:
             reply = await self._send(request, attempt=attempt)
             exchanges.append(reply.exchange)
             f = reply.failure
-            if f is None or f.sent is not errors.Sent.NO or f.kind not in {"refused", "connect_timeout", "pool_timeout"}:
+            if f is None or f.sent is not errors.Sent.NO or f.kind not in errors.NOT_SENT_KINDS:
                 break
             if attempt < self.config.network.status_attempts:
                 await self._sleep(min(0.5 * 2 ** (attempt - 1), self.config.network.retry_max_wait))
@@ -407,15 +407,15 @@ class MobivateClient:
         body = reply.body
         assert body is not None
         st = reply.status
-        if body.kind == "html":
+        if body.kind is BodyKind.HTML:
             title = f": {body.html_title!r}" if body.html_title else ""
             return (
                 f"The server answered HTTP {st} with an HTML page{title} instead of the API's JSON; "
                 "a proxy or load balancer is probably in the way."
             )
-        if body.kind == "empty":
+        if body.kind is BodyKind.EMPTY:
             return f"The server answered HTTP {st} with an empty body."
-        if body.kind == "text" or (body.kind in {"json", "literal"} and not body.mapping):
+        if body.kind is BodyKind.TEXT or (body.kind in {BodyKind.JSON, BodyKind.LITERAL} and not body.mapping):
             if reply.exchange.response_truncated:  # cut, so unreadable: say why, not "not JSON"
                 cap = self.config.network.max_body_bytes
                 return (
@@ -498,7 +498,7 @@ class MobivateClient:
             if st in RETRYABLE_HTTP and result.retry_after is not None and st == 429:
                 text = text.rstrip(".") + f"; asked to wait {result.retry_after:g} s."
             problem = self._body_problem(reply)
-            if problem and body.kind == "html":
+            if problem and body.kind is BodyKind.HTML:
                 text = problem
             elif server_error:
                 text += f" Server said: {server_error}"
@@ -554,7 +554,7 @@ class MobivateClient:
         # {"590": "SEND_FAILED: ..."} / a bare code; {"error": "..."} keeps the server's words.
         coded = {int(k): v for k, v in data.items() if isinstance(k, str) and k.strip().isdigit()}
         server_error = _text(data.get("error"))
-        if st == 200 and (body.kind in {"mt", "zero"} or (coded.get(200) and body.mt_reference)
+        if st == 200 and (body.kind in {BodyKind.MT, BodyKind.ZERO} or (coded.get(200) and body.mt_reference)
                           or (0 in coded and len(coded) == 1 and not server_error)):
             result.outcome = Outcome.OK
             result.state = "stop-sent"
@@ -566,13 +566,13 @@ class MobivateClient:
         if 200 <= st < 300 and server_error:
             result.error = f"The gateway reported an error: {server_error}"
             return result
-        if body.kind == "text" and body.text.strip().isdigit() and 200 <= st < 300:
+        if body.kind is BodyKind.TEXT and body.text.strip().isdigit() and 200 <= st < 300:
             code = int(body.text.strip())
             result.error = errors.gateway_code(code)
             return result
         if st >= 400:
             problem = self._body_problem(reply)
-            text = problem if problem and body.kind == "html" else errors.http_status(st, reply.reason)
+            text = problem if problem and body.kind is BodyKind.HTML else errors.http_status(st, reply.reason)
             if server_error:
                 text += f" Server said: {server_error}"
             result.error = text

@@ -73,6 +73,10 @@ TRANSIENT_KINDS = frozenset({
     FailureKind.TOO_SLOW,
 })
 
+# An unsubscribe that failed in one of these provably never left: the only ones it
+# may be resent after (a mutating call is never retried on a guess).
+NOT_SENT_KINDS = frozenset({FailureKind.REFUSED, FailureKind.CONNECT_TIMEOUT, FailureKind.POOL_TIMEOUT})
+
 
 @dataclass(frozen=True, slots=True)
 class TransportFailure:

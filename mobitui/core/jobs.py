@@ -42,7 +42,7 @@ from typing import Any
 from mobitui.core.config import Campaign, Route
 from mobitui.core.journal import ATTEMPTED, Journal, _now
 from mobitui.core.msisdn import Parsed, Verdict
-from mobitui.core.paste import Entry
+from mobitui.core.paste import Entry, EntryVerdict
 from mobitui.core.results import Operation, Outcome, Result
 
 
@@ -508,7 +508,7 @@ def entry_of(item: dict[str, Any]) -> Entry:
     """A stored line of a job as a paste entry again (a job resumed on an empty screen)."""
     verdict, reason = item["verdict"] or "ok", item["reason"] or ""
     duplicate_of = None
-    if verdict == "duplicate":  # the line of the first occurrence, as the paste parser found it
+    if verdict == EntryVerdict.DUPLICATE:  # a stored word; the line of the first occurrence, as the paste parser found it
         duplicate_of = item["duplicate_of"] if item.get("duplicate_of") is not None else 0
     kind = Verdict(verdict) if verdict in ("ok", "warning", "invalid") else Verdict.INVALID
     return Entry(item["line"], item["raw"], Parsed(item["raw"], item["msisdn"], kind, reason), duplicate_of)
