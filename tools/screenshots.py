@@ -22,7 +22,7 @@ async def shoot(name: str, size: tuple[int, int]) -> Path:
     scenario, options = showcase.SCENARIOS[name]
     app = showcase.frozen_app(**options)  # type: ignore[arg-type]
     out = ROOT / "screenshots" / f"{name}-{size[0]}x{size[1]}.svg"
-    with showcase.frozen_clock():
+    with showcase.frozen_clock(), showcase.ended(app):
         async with app.run_test(size=size) as pilot:
             await scenario(pilot)
             app.save_screenshot(filename=out.name, path=str(out.parent))
