@@ -169,34 +169,51 @@ def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> str | bytes:
 _SHOWN_OTHER = 5
 
 
-def _report_input(table, source: str) -> None:  # type: ignore[no-untyped-def]
+class _Where:
+    """Names a line of the input as the operator gave it. The numbers given as
+    arguments come first, one line each (:func:`_read_inputs`): those are
+    "argument N"; the lines of the file or stdin after them are "line N" of it."""
+
+    def __init__(self, arguments: list[str]) -> None:
+        self._argument_of: list[int] = []  # input line - 1 -> argument number (1-based)
+        for n, value in enumerate(arguments, 1):
+            self._argument_of += [n] * max(1, len(value.splitlines()))  # as paste.read splits them
+
+    def __call__(self, line: int) -> str:
+        if 1 <= line <= len(self._argument_of):
+            return f"argument {self._argument_of[line - 1]}"
+        return f"line {line - len(self._argument_of)}"
+
+
+def _report_input(table, source: str, where: _Where) -> None:  # type: ignore[no-untyped-def]
     """Say on stderr how the input was read: its encoding, the header row skipped,
     the column taken, fields that are not numbers, numbers rejected (with the reason),
-    numbers read from an unusual form, and duplicates dropped (sent once)."""
+    numbers read from an unusual form, and duplicates dropped (sent once). Each is
+    placed by ``where``: "argument N" or "line N" of the file or stdin."""
     from mobitui.core.text import inert
 
     if table.encoding not in ("UTF-8", "text"):
         _err(f"input: read {source} as {table.encoding}")
     if table.header is not None:
         line, cells = table.header
-        _err(f"input line {line}: header row skipped: {inert(', '.join(cells), 120)}")
+        _err(f"input {where(line)}: header row skipped: {inert(', '.join(cells), 120)}")
     if table.column is not None:
         name = f" ({inert(table.column_name, 40)})" if table.column_name else ""
         _err(f"input: numbers taken from column {table.column + 1}{name}")
     with_other = table.lines_with_other_fields
     for e in with_other[:_SHOWN_OTHER]:
-        _err(f"input line {e.line}: not numbers, not sent: {', '.join(repr(inert(o, 60)) for o in e.other)}")
+        _err(f"input {where(e.line)}: not numbers, not sent: {', '.join(repr(inert(o, 60)) for o in e.other)}")
     if len(with_other) > _SHOWN_OTHER:
         _err(f"input: {len(with_other) - _SHOWN_OTHER} more line(s) with fields that are not numbers")
     for e in table.entries:
         if not e.parsed.usable:
-            _err(f"input line {e.line}: {inert(e.raw, 80)!r} rejected: {e.reason}")
+            _err(f"input {where(e.line)}: {inert(e.raw, 80)!r} rejected: {e.reason}")
         elif e.duplicate_of is not None:
-            _err(f"input line {e.line}: {e.msisdn} duplicate of line {e.duplicate_of}: sent once")
+            _err(f"input {where(e.line)}: {e.msisdn} duplicate of {where(e.duplicate_of)}: sent once")
         elif e.parsed.verdict.value == "warning":
-            _err(f"input line {e.line}: {e.parsed.msisdn}: {e.reason}")
+            _err(f"input {where(e.line)}: {e.parsed.msisdn}: {e.reason}")
         elif e.unusual_form:
-            _err(f"input line {e.line}: {inert(e.raw, 80)!r} read as {e.msisdn}: {e.reason}")
+            _err(f"input {where(e.line)}: {inert(e.raw, 80)!r} read as {e.msisdn}: {e.reason}")
 
 
 def _command(args: argparse.Namespace, rest: str) -> str:
@@ -522,7 +539,7 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             raise UsageError(f"--column {args.column}: {exc}") from None
         entries = table.entries
         bad = [e for e in entries if not e.parsed.usable]
-        _report_input(table, source)
+        _report_input(table, source, _Where(list(args.msisdns or [])))
         todo = sum(1 for e in entries if e.usable)
         if not todo:
             return EXIT_FAILED if bad else EXIT_OK

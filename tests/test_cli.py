@@ -55,7 +55,23 @@ def test_status_json_one_object_per_number_and_invalid_lines_exit_1(env, config_
     r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--json",
                 "254700000101", "0700-000-106", "not-a-number")
     assert r.returncode == 1
-    assert "input line 3" in r.stderr and "not a phone number" in r.stderr
+    assert "input argument 3" in r.stderr and "not a phone number" in r.stderr
+    assert "line 3" not in r.stderr  # an argument is not a line
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["state"] for row in rows] == ["active", "onhold"]
+
+
+def test_input_is_placed_by_argument_then_by_line_of_the_file(env, config_file, simulator):
+    r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--json",
+                "254700000101", "not-a-number", "0700-000-101", "--file", "-",
+                stdin="0700-000-106\nhello\n+254 700 000 101\n")
+    assert r.returncode == 1
+    err = r.stderr
+    assert "input argument 2: 'not-a-number' rejected: " in err, err
+    assert "input argument 3: 254700000101 duplicate of argument 1: sent once" in err, err
+    assert "input line 2: 'hello' rejected: " in err, err  # line 2 of stdin, not line 5 of all
+    assert "input line 3: 254700000101 duplicate of argument 1: sent once" in err, err
+    assert "line 5" not in err and "line 6" not in err, err
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert [row["state"] for row in rows] == ["active", "onhold"]
     assert all(KEYS <= set(row) for row in rows)
