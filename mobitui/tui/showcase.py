@@ -105,9 +105,14 @@ class Held:
             waiting, self._waiting = self._waiting, []
         for loop, waiter in waiting:
             try:
-                loop.call_soon_threadsafe(lambda w=waiter: w.done() or w.set_result(None))
+                loop.call_soon_threadsafe(_let_through, waiter)
             except RuntimeError:  # that loop is closed: nothing waits there any more
                 pass
+
+
+def _let_through(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class ShowcaseApp(MobituiApp):
