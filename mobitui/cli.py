@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("msisdn", metavar="MSISDN")
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--limit", type=int, default=50)
+    hist.add_argument("--all", action="store_true",
+                      help="every row: do not merge repeated status checks that saw the same")
 
     sub.add_parser("config-example", help="print an example config.toml")
 
@@ -731,7 +733,10 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             raise UsageError(f"{args.msisdn!r} is not a usable number: {parsed.reason}")
         journal = _open_for_reading(rt)
         try:
-            rows = journal.history(parsed.msisdn, args.limit)  # type: ignore[arg-type]
+            if args.all:
+                rows = journal.history(parsed.msisdn, args.limit)  # type: ignore[arg-type]
+            else:  # the console's live refresh journals a check every few seconds
+                rows = journal.history_entries(parsed.msisdn, args.limit)  # type: ignore[arg-type]
         finally:
             journal.close()
     finally:
@@ -744,14 +749,23 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         stdout.write(f"No journal entries for {parsed.msisdn}.\n")
         return EXIT_OK
     table = [["TIME (UTC)", "OPERATOR", "CAMPAIGN", "OPERATION", "ROUTE", "OUTCOME", "STATE", "HTTP", "ERROR"]]
+    merged = False
     for r in rows:
+        operation = r["operation"]
+        if r.get("repeats", 1) > 1:
+            merged = True
+            first = r["first_started_at"]
+            since = first[11:19] if first[:10] == r["started_at"][:10] else first[:19].replace("T", " ")
+            operation += f" ×{r['repeats']} since {since}"
         table.append([
             r["started_at"][:19].replace("T", " "), f"{r['os_user']}@{r['host']}",
-            inert(r["campaign_name"], 40), r["operation"], r["route"], r["outcome_text"],
+            inert(r["campaign_name"], 40), operation, r["route"], r["outcome_text"],
             inert(r["state"], 30), "" if r["http_status"] is None else str(r["http_status"]),
             inert(r["error"], 200),
         ])
     _table(table, stdout)
+    if merged:
+        stdout.write("(×N: N status checks in a row that saw the same, shown once; --all lists each)\n")
     return EXIT_OK
 
 
