@@ -107,6 +107,15 @@ def test_history_entries_merge_repeated_unchanged_checks_so_the_unsubscribe_stay
     assert [r["operation"] for r in j.history_entries("254700000101", limit=4)][-1] == "unsubscribe"
 
 
+def test_history_entries_merge_a_script_polling_status_one_job_at_a_time(tmp_path):
+    j = Journal(tmp_path / "j.sqlite3")
+    for job in (1, 2, 3):  # `mobitui status N` runs as a job of one number
+        j.record(CAMPAIGN, Result("254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API,
+                                  Outcome.OK, state="onhold"), job_id=job)
+    (got,) = j.history_entries("254700000101")
+    assert got["repeats"] == 3 and got["job_id"] == 3
+
+
 def test_history_entries_never_merge_unsubscribes_or_a_changed_answer(tmp_path):
     j = Journal(tmp_path / "j.sqlite3")
     for _ in range(2):
