@@ -176,6 +176,7 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     for screen in pilot.app.screen_stack:
         for field in screen.query("Input, TextArea"):
             field.cursor_blink = False
+            steady_lines(field)
     # The request log adds its rows in batches on a timer: add them now, then let
     # the table settle its column widths, so the picture does not depend on timing.
     log = getattr(pilot.app, "request_log", None)
@@ -183,6 +184,17 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
         log.flush()
     await pilot.pause()
     await pilot.pause()
+
+
+def steady_lines(field: object) -> None:
+    """A TextArea caches its drawn lines under a key that names the cursor only
+    while it blinks: a line drawn in the blink's off phase was reused, without
+    its cursor, once blinking stopped (Textual 8.2.8). Drawn again now."""
+    from textual.widgets import TextArea
+
+    if isinstance(field, TextArea):
+        field.notify_style_update()  # clears its line cache
+        field.refresh()
 
 
 def steady_cursor(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -289,7 +301,9 @@ async def bulk_mid_run(pilot) -> None:  # type: ignore[no-untyped-def]
     else:
         raise AssertionError("the run did not reach 5 answered and 2 in flight within 30 s")
     # Waiting for the workers would wait for the run: only the cursor is steadied.
-    screen.query_one("#paste", TextArea).cursor_blink = False
+    area = screen.query_one("#paste", TextArea)
+    area.cursor_blink = False
+    steady_lines(area)
     await pilot.pause()
     await pilot.pause()
 
