@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("msisdn", metavar="MSISDN")
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--limit", type=int, default=50)
+    hist.add_argument("--all", action="store_true",
+                      help="every row: do not merge repeated status checks that saw the same")
 
     sub.add_parser("config-example", help="print an example config.toml")
 
@@ -186,10 +188,27 @@ def _read_inputs(args: argparse.Namespace, stdin: TextIO) -> str | bytes:
 _SHOWN_OTHER = 5
 
 
-def _report_input(table, source: str) -> None:  # type: ignore[no-untyped-def]
+class _Where:
+    """Names a line of the input as the operator gave it. The numbers given as
+    arguments come first, one line each (:func:`_read_inputs`): those are
+    "argument N"; the lines of the file or stdin after them are "line N" of it."""
+
+    def __init__(self, arguments: list[str]) -> None:
+        self._argument_of: list[int] = []  # input line - 1 -> argument number (1-based)
+        for n, value in enumerate(arguments, 1):
+            self._argument_of += [n] * max(1, len(value.splitlines()))  # as paste.read splits them
+
+    def __call__(self, line: int) -> str:
+        if 1 <= line <= len(self._argument_of):
+            return f"argument {self._argument_of[line - 1]}"
+        return f"line {line - len(self._argument_of)}"
+
+
+def _report_input(table, source: str, where: _Where) -> None:  # type: ignore[no-untyped-def]
     """Say on stderr how the input was read: its encoding, the header row skipped,
     the column taken, fields that are not numbers, numbers rejected (with the reason),
-    numbers read from an unusual form, and duplicates dropped (sent once)."""
+    numbers read from an unusual form, and duplicates dropped (sent once). Each is
+    placed by ``where``: "argument N" or "line N" of the file or stdin."""
     from mobitui.core.msisdn import Verdict
     from mobitui.core.text import inert
 
@@ -197,24 +216,24 @@ def _report_input(table, source: str) -> None:  # type: ignore[no-untyped-def]
         _err(f"input: read {source} as {table.encoding}")
     if table.header is not None:
         line, cells = table.header
-        _err(f"input line {line}: header row skipped: {inert(', '.join(cells), 120)}")
+        _err(f"input {where(line)}: header row skipped: {inert(', '.join(cells), 120)}")
     if table.column is not None:
         name = f" ({inert(table.column_name, 40)})" if table.column_name else ""
         _err(f"input: numbers taken from column {table.column + 1}{name}")
     with_other = table.lines_with_other_fields
     for e in with_other[:_SHOWN_OTHER]:
-        _err(f"input line {e.line}: not numbers, not sent: {', '.join(repr(inert(o, 60)) for o in e.other)}")
+        _err(f"input {where(e.line)}: not numbers, not sent: {', '.join(repr(inert(o, 60)) for o in e.other)}")
     if len(with_other) > _SHOWN_OTHER:
         _err(f"input: {len(with_other) - _SHOWN_OTHER} more line(s) with fields that are not numbers")
     for e in table.entries:
         if not e.parsed.usable:
-            _err(f"input line {e.line}: {inert(e.raw, 80)!r} rejected: {e.reason}")
+            _err(f"input {where(e.line)}: {inert(e.raw, 80)!r} rejected: {e.reason}")
         elif e.duplicate_of is not None:
-            _err(f"input line {e.line}: {e.msisdn} duplicate of line {e.duplicate_of}: sent once")
+            _err(f"input {where(e.line)}: {e.msisdn} duplicate of {where(e.duplicate_of)}: sent once")
         elif e.parsed.verdict is Verdict.WARNING:
-            _err(f"input line {e.line}: {e.parsed.msisdn}: {e.reason}")
+            _err(f"input {where(e.line)}: {e.parsed.msisdn}: {e.reason}")
         elif e.unusual_form:
-            _err(f"input line {e.line}: {inert(e.raw, 80)!r} read as {e.msisdn}: {e.reason}")
+            _err(f"input {where(e.line)}: {inert(e.raw, 80)!r} read as {e.msisdn}: {e.reason}")
 
 
 def _command(args: argparse.Namespace, rest: str) -> str:
@@ -518,7 +537,7 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             raise UsageError(f"--column {args.column}: {exc}") from None
         entries = table.entries
         bad = [e for e in entries if not e.parsed.usable]
-        _report_input(table, source)
+        _report_input(table, source, _Where(list(args.msisdns or [])))
         todo = sum(1 for e in entries if e.usable)
         if not todo:
             return EXIT_FAILED if bad else EXIT_OK
@@ -689,7 +708,10 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             raise UsageError(f"{args.msisdn!r} is not a usable number: {parsed.reason}")
         journal = _open_for_reading(rt)
         try:
-            rows = journal.history(parsed.msisdn, args.limit)
+            if args.all:
+                rows = journal.history(parsed.msisdn, args.limit)
+            else:  # the console's live refresh journals a check every few seconds
+                rows = journal.history_entries(parsed.msisdn, args.limit)
         finally:
             journal.close()
     finally:
@@ -702,14 +724,23 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         stdout.write(f"No journal entries for {parsed.msisdn}.\n")
         return EXIT_OK
     table = [["TIME (UTC)", "OPERATOR", "CAMPAIGN", "OPERATION", "ROUTE", "OUTCOME", "STATE", "HTTP", "ERROR"]]
+    merged = False
     for r in rows:
+        operation = r["operation"]
+        if r.get("repeats", 1) > 1:
+            merged = True
+            first = r["first_started_at"]
+            since = first[11:19] if first[:10] == r["started_at"][:10] else first[:19].replace("T", " ")
+            operation += f" ×{r['repeats']} since {since}"
         table.append([
             r["started_at"][:19].replace("T", " "), f"{r['os_user']}@{r['host']}",
-            inert(r["campaign_name"], 40), r["operation"], r["route"], r["outcome_text"],
+            inert(r["campaign_name"], 40), operation, r["route"], r["outcome_text"],
             inert(r["state"], 30), "" if r["http_status"] is None else str(r["http_status"]),
             inert(r["error"], 200),
         ])
     _table(table, stdout)
+    if merged:
+        stdout.write("(×N: N status checks in a row that saw the same, shown once; --all lists each)\n")
     return EXIT_OK
 
 

@@ -21,10 +21,13 @@ SIZES = [(120, 36), (80, 24)]
 async def shoot(name: str, size: tuple[int, int]) -> Path:
     from support import showcase
 
+    # A data directory of its own, as each snapshot test has: the console remembers
+    # the last campaign, and one scenario's choice must not show in the next picture.
+    os.environ["MOBITUI_DATA_DIR"] = tempfile.mkdtemp(prefix="mobitui-shots-")
     scenario, options = showcase.SCENARIOS[name]
     app = showcase.frozen_app(**options)  # type: ignore[arg-type]
     out = ROOT / "screenshots" / f"{name}-{size[0]}x{size[1]}.svg"
-    with showcase.frozen_clock():
+    with showcase.frozen_clock(), showcase.ended(app):
         async with app.run_test(size=size) as pilot:
             await scenario(pilot)
             app.save_screenshot(filename=out.name, path=str(out.parent))
@@ -32,7 +35,6 @@ async def shoot(name: str, size: tuple[int, int]) -> Path:
 
 
 def main() -> int:
-    os.environ["MOBITUI_DATA_DIR"] = tempfile.mkdtemp(prefix="mobitui-shots-")
     os.environ["TZ"] = "UTC"
     from support import showcase
 

@@ -244,6 +244,38 @@ class Journal:
         ).fetchall()
         return [self._row(r) for r in rows]
 
+    def history_entries(self, msisdn: str, limit: int = 50) -> list[dict[str, Any]]:
+        """A number's journal for a reader, newest first: like :meth:`history`, except
+        that a run of status checks which saw the same thing (same campaign, route,
+        operator, outcome, state, HTTP status and error: the console's live refresh of
+        an unchanged number, every ``ui.refresh_interval`` seconds, or a script that
+        polls ``mobitui status``) is one entry, so that an unsubscribe is not pushed
+        out of the last ``limit`` by them.
+
+        Every row stays in the journal; each entry is its run's newest row, plus
+        ``repeats`` (how many rows it stands for, 1 for most) and ``first_started_at``
+        (when the oldest of them started); its ``job_id`` is the newest row's.
+        Unsubscribes are never merged. At most ``limit`` entries.
+        """
+        out: list[dict[str, Any]] = []
+        key: tuple[Any, ...] | None = None
+        cur = self._db.execute("SELECT * FROM actions WHERE msisdn=? ORDER BY id DESC", (msisdn,))
+        for r in cur:
+            this = (r["campaign_id"], r["route"], r["os_user"], r["host"], r["ssh_client"], r["outcome"],
+                    r["state"], r["http_status"], r["error"])
+            if r["operation"] == "status" and out and key == this:
+                out[-1]["repeats"] += 1
+                out[-1]["first_started_at"] = r["started_at"]
+                continue
+            if len(out) == limit:
+                break
+            entry = self._row(r)
+            entry["repeats"], entry["first_started_at"] = 1, r["started_at"]
+            out.append(entry)
+            key = this if r["operation"] == "status" else None
+        cur.close()
+        return out
+
     def rows(self, where: str = "1", params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         for r in self._db.execute(f"SELECT * FROM actions WHERE {where} ORDER BY id", params):
             yield self._row(r)

@@ -72,6 +72,10 @@ class JobThread:
     def start(self) -> Future[Progress]:
         if self.thread is not None:
             raise RuntimeError("a JobThread starts once")
+        # Running from now on: a host that stops waiting (its task cancelled when the
+        # console quits mid-run) can no longer cancel the future under the thread,
+        # which would then fail to hand over the job's end (InvalidStateError).
+        self._future.set_running_or_notify_cancel()
         self.thread = threading.Thread(target=self._main, name=self._name, daemon=True)
         self.thread.start()
         return self._future

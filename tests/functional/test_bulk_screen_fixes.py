@@ -133,3 +133,21 @@ async def test_the_bulk_keys_in_help_and_on_the_screen_are_the_remapped_ones(sim
         await pilot.press("ctrl+e")  # the remapped key checks them all
         await run_to_end(screen, pilot)
         assert any(r.result is not None for r in screen.rows)
+
+
+async def test_at_80x24_the_title_and_the_summary_of_a_paste_fit_their_width(sim_config, simulator):
+    # A header row and a line with another field make the longest summary.
+    paste = "msisdn,name\n254700000101,Ann\n+254 700 000 106\n0700-000-101\nhello\n254700000102\n"
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_bulk(app, pilot, paste)
+        for selector in ("#bulk-title", "#paste-summary"):
+            widget = screen.query_one(selector, Static)
+            width = widget.content_region.width
+            lines = str(widget.render()).split("\n")
+            assert all(len(line) <= width for line in lines), (selector, width, lines)
+            assert len(lines) <= widget.content_region.height, (selector, lines)
+        summary = str(screen.query_one("#paste-summary", Static).render())
+        assert "to send" in summary and "1 invalid" in summary and "1 duplicates" in summary
+        assert "header row 1 skipped" in summary and "1 lines with other fields (not sent)" in summary
+        assert "via Subscription API" in str(screen.query_one("#bulk-title", Static).render())

@@ -55,7 +55,23 @@ def test_status_json_one_object_per_number_and_invalid_lines_exit_1(env, config_
     r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--json",
                 "254700000101", "0700-000-106", "not-a-number")
     assert r.returncode == 1
-    assert "input line 3" in r.stderr and "not a phone number" in r.stderr
+    assert "input argument 3" in r.stderr and "not a phone number" in r.stderr
+    assert "line 3" not in r.stderr  # an argument is not a line
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["state"] for row in rows] == ["active", "onhold"]
+
+
+def test_input_is_placed_by_argument_then_by_line_of_the_file(env, config_file, simulator):
+    r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--json",
+                "254700000101", "not-a-number", "0700-000-101", "--file", "-",
+                stdin="0700-000-106\nhello\n+254 700 000 101\n")
+    assert r.returncode == 1
+    err = r.stderr
+    assert "input argument 2: 'not-a-number' rejected: " in err, err
+    assert "input argument 3: 254700000101 duplicate of argument 1: sent once" in err, err
+    assert "input line 2: 'hello' rejected: " in err, err  # line 2 of stdin, not line 5 of all
+    assert "input line 3: 254700000101 duplicate of argument 1: sent once" in err, err
+    assert "line 5" not in err and "line 6" not in err, err
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert [row["state"] for row in rows] == ["active", "onhold"]
     assert all(KEYS <= set(row) for row in rows)
@@ -138,6 +154,40 @@ def test_keyring_that_hangs_or_fails_is_reported_not_waited_for(monkeypatch):
     monkeypatch.setattr(keyring, "get_keyring", lambda: BrokenKeyring())
     got = secrets.lookup("a" * 32, timeout=2)
     assert got.key is None and "refused" in got.problem and "MOBITUI_API_KEY" in got.problem
+
+
+def test_history_shows_repeated_live_checks_once_and_the_unsubscribe_among_them(env, config_file, simulator):
+    from mobitui.core.config import Route
+    from mobitui.core.config import parse as parse_config
+    from mobitui.core.journal import Journal
+    from mobitui.core.results import Operation, Outcome, Result
+
+    campaign = parse_config(config_file.read_text()).campaigns[1]  # Kenya Jokes SMS: mt-stop
+    journal = Journal(Path(env["MOBITUI_DATA_DIR"]) / "journal.sqlite3")
+
+    def checks(state: str, n: int) -> None:
+        for _ in range(n):
+            journal.record(campaign, Result("254700000101", campaign.campaign_id, Operation.STATUS,
+                                            Route.SUBSCRIPTION_API, Outcome.OK, state=state))
+
+    checks("active", 3)
+    row = journal.begin(campaign, "254700000101", "unsubscribe", "mt-stop")
+    journal.finish(row, Result("254700000101", campaign.campaign_id, Operation.UNSUBSCRIBE, Route.MT_STOP,
+                               Outcome.OK, state="stop-sent", http_status=200, reference="MT-00"))
+    checks("unsub", 80)  # a console left open on the number, refreshing
+    journal.close()
+
+    r = mobitui(env, "history", "--config", str(config_file), "254700000101")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1 + 3 + 1, r.stdout  # header, three entries, the note
+    assert "status ×80 since" in lines[1] and "unsub" in lines[1]
+    assert "unsubscribe" in lines[2] and "stop-sent" in lines[2]
+    assert "status ×3 since" in lines[3] and "active" in lines[3]
+    assert "--all lists each" in lines[4]
+
+    r = mobitui(env, "history", "--config", str(config_file), "254700000101", "--all", "--limit", "500", "--json")
+    assert len(r.stdout.splitlines()) == 84  # every call is in the journal
 
 
 def test_history_newest_first(env, config_file, simulator):

@@ -166,7 +166,7 @@ def test_cli_spreadsheet_float_stops_the_number_meant(env, config_file, simulato
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["msisdn"] == "254700000101"
     assert sent(simulator) == ["254700000101"]
-    assert "input line 1: 254700000101: read 254700000101.0 as a spreadsheet number" in r.stderr
+    assert "input argument 1: 254700000101: read 254700000101.0 as a spreadsheet number" in r.stderr
 
 
 def test_cli_float_that_lost_digits_sends_nothing(env, config_file, simulator):  # noqa: F811

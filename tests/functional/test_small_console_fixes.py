@@ -302,3 +302,24 @@ async def test_the_unsubscribe_key_in_read_only_says_why(sim_config, simulator):
         assert any(n.message.startswith("read-only mode (--read-only or ui.read_only = true): unsubscribe refused")
                    for n in app._notifications)
     assert not [r for r in simulator.sim.records() if "unsubscribe" in r.path or "sendsms" in r.path]
+
+
+async def test_every_campaign_view_shows_each_route_at_80x24(sim_config, simulator):
+    from textual.widgets import ContentSwitcher
+
+    from mobitui.tui.widgets.everywhere import EverywhereTable
+    from test_console import settle
+
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"254700000101", "ctrl+g")
+        await settle(app, pilot)
+        assert app.query_one("#switcher", ContentSwitcher).current == "everywhere"
+        table = app.query_one(EverywhereTable)
+        await pilot.pause()
+        # every column on screen, none scrolled off to the right or cut
+        whole = sum(col.get_render_width(table) for col in table.ordered_columns)
+        assert whole <= table.scrollable_content_region.width, (whole, table.scrollable_content_region.width)
+        for c in sim_config.campaigns:
+            shown = str(table.get_cell(c.campaign_id, "campaign"))
+            assert c.name in shown and c.unsubscribe_via.value in shown, shown

@@ -12,7 +12,7 @@ from support import showcase
 
 SIZES = [(80, 24), (120, 36)]
 NAMES = ["main", "confirm", "log-detail", "error", "every-campaign", "help", "read-only", "no-keyring",
-         "bulk-empty", "bulk-finished"]
+         "bulk-empty", "bulk-mid-run", "bulk-finished"]
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,7 @@ def _utc(monkeypatch):
 def test_snapshot(snap_compare, name, size):
     scenario, options = showcase.SCENARIOS[name]
     app = showcase.frozen_app(**options)
-    with showcase.frozen_clock():
+    with showcase.frozen_clock(), showcase.ended(app):
         assert snap_compare(app, terminal_size=size, run_before=scenario)
 
 

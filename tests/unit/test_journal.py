@@ -46,3 +46,62 @@ def test_operator_reads_ssh_client(monkeypatch):
     monkeypatch.delenv("SSH_CLIENT")
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     assert Operator.current().ssh_client is None
+
+
+def _live_checks(j: Journal, state: str, n: int) -> None:
+    for _ in range(n):
+        j.record(CAMPAIGN, Result("254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API,
+                                  Outcome.OK, state=state))
+
+
+def test_history_entries_merge_repeated_unchanged_checks_so_the_unsubscribe_stays_in_view(tmp_path):
+    """A console left on a number re-checks it every refresh_interval seconds; each
+    check is journalled (every call is), but 50 of them must not hide the stop."""
+    db = tmp_path / "j.sqlite3"
+    j = Journal(db, Operator("ops", "bastion", None))
+    _live_checks(j, "active", 61)
+    row = j.begin(CAMPAIGN, "254700000101", "unsubscribe", "mt-stop")
+    j.finish(row, Result("254700000101", CAMPAIGN.campaign_id, Operation.UNSUBSCRIBE, Route.MT_STOP, Outcome.OK,
+                         state="stop-sent", http_status=200, reference="MT-00"))
+    _live_checks(j, "unsub", 59)
+    _live_checks(Journal(db, Operator("lead", "bastion", None)), "unsub", 1)  # another operator: its own entry
+    _live_checks(j, "unsub", 1)
+
+    assert len(j.history("254700000101", 1000)) == 123  # every call is still in the journal
+    assert "unsubscribe" not in [r["operation"] for r in j.history("254700000101")]  # what was seen before
+
+    got = j.history_entries("254700000101")
+    assert [(r["operation"], r["state"], r["os_user"], r["repeats"]) for r in got] == [
+        ("status", "unsub", "ops", 1),
+        ("status", "unsub", "lead", 1),
+        ("status", "unsub", "ops", 59),
+        ("unsubscribe", "stop-sent", "ops", 1),
+        ("status", "active", "ops", 61),
+    ]
+    assert got[2]["first_started_at"] < got[2]["started_at"]
+    assert [r["operation"] for r in j.history_entries("254700000101", limit=4)][-1] == "unsubscribe"
+
+
+def test_history_entries_merge_a_script_polling_status_one_job_at_a_time(tmp_path):
+    j = Journal(tmp_path / "j.sqlite3")
+    for job in (1, 2, 3):  # `mobitui status N` runs as a job of one number
+        j.record(CAMPAIGN, Result("254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API,
+                                  Outcome.OK, state="onhold"), job_id=job)
+    (got,) = j.history_entries("254700000101")
+    assert got["repeats"] == 3 and got["job_id"] == 3
+
+
+def test_history_entries_never_merge_unsubscribes_or_a_changed_answer(tmp_path):
+    j = Journal(tmp_path / "j.sqlite3")
+    for _ in range(2):
+        row = j.begin(CAMPAIGN, "254700000101", "unsubscribe", "mt-stop")
+        j.finish(row, Result("254700000101", CAMPAIGN.campaign_id, Operation.UNSUBSCRIBE, Route.MT_STOP,
+                             Outcome.OK, state="stop-sent", http_status=200, reference="MT-00"))
+    _live_checks(j, "active", 1)
+    _live_checks(j, "onhold", 1)
+    _live_checks(j, "active", 1)
+    got = j.history_entries("254700000101")
+    assert [(r["operation"], r["state"], r["repeats"]) for r in got] == [
+        ("status", "active", 1), ("status", "onhold", 1), ("status", "active", 1),
+        ("unsubscribe", "stop-sent", 1), ("unsubscribe", "stop-sent", 1),
+    ]

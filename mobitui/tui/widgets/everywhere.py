@@ -27,17 +27,18 @@ class EverywhereTable(DataTable[Text]):
     def on_mount(self) -> None:
         self.border_title = "Every campaign"
         # What matters first (state, then why there is none) comes first: at 80
-        # columns the pane shows about 55 characters.
-        for label, key in (("campaign", "campaign"), ("state", "state"), ("error", "error"),
-                           ("meaning", "meaning"), ("route", "route")):
+        # columns the pane shows about 55 characters. The route goes under the
+        # campaign's name, as in the campaign list: a column of its own was cut there.
+        for label, key in (("campaign · route", "campaign"), ("state", "state"), ("error", "error"),
+                           ("meaning", "meaning")):
             self.add_column(label, key=key)
 
     def start(self, msisdn: str, campaigns: list[Campaign]) -> None:
         self.clear()
         self.border_title = f"{msisdn} in every campaign"
         for c in campaigns:
-            self.add_row(Text(c.name, "bold"), Text("checking…", "dim italic"), Text(""), Text(""),
-                         Text(c.unsubscribe_via.value, "dim"), key=c.campaign_id)
+            name = Text.assemble(plain(c.name, 60, "bold"), "\n", (c.unsubscribe_via.value, "dim"))
+            self.add_row(name, Text("checking…", "dim italic"), Text(""), Text(""), key=c.campaign_id, height=2)
 
     def put(self, result: Result) -> None:
         m = states.meaning(result.state) if result.ok else None
