@@ -46,9 +46,20 @@ def start_simulator(latency_ms: float, *extra: str) -> tuple[subprocess.Popen[by
     """The demo simulator in a process of its own; ``extra``: more of its options."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mobitui.simulator", "--demo", "--port", str(port),
-         "--latency-ms", f"{latency_ms:g}", *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "mobitui.simulator",
+            "--demo",
+            "--port",
+            str(port),
+            "--latency-ms",
+            f"{latency_ms:g}",
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -148,11 +159,14 @@ def measure_peer(base_url: str, numbers: int, concurrency: int) -> dict[str, obj
             nonlocal ok
             m = f"2547{i:08d}"
             sig = hashlib.md5(f"{DEMO_ACCOUNT_ID}{DEMO_TIPS_ID}{m}".encode()).hexdigest()
-            async with gate:
-                async with session.post(url, data=json.dumps({"msisdn": m, "signature": sig}),
-                                        headers={"Content-Type": "application/json"}) as r:
-                    body = await r.read()
-                    ok += r.status == 200 and b"state" in body
+            async with (
+                gate,
+                session.post(
+                    url, data=json.dumps({"msisdn": m, "signature": sig}), headers={"Content-Type": "application/json"}
+                ) as r,
+            ):
+                body = await r.read()
+                ok += r.status == 200 and b"state" in body
 
         cpu0, t0 = time.process_time(), time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(numbers)))
@@ -185,9 +199,13 @@ def main() -> int:
     ap.add_argument("--numbers", type=int, default=4000)
     ap.add_argument("--latency-ms", type=float, default=50.0)
     ap.add_argument("--concurrency", type=int, default=50)
-    ap.add_argument("--transport", choices=("headless", "peer", "default", "all"), default="all",
-                    help="headless: mobitui as it ships; peer: a bare aiohttp client doing the same POSTs; "
-                    "default: mobitui on httpx's own transport (httpcore's pool); all: headless and peer")
+    ap.add_argument(
+        "--transport",
+        choices=("headless", "peer", "default", "all"),
+        default="all",
+        help="headless: mobitui as it ships; peer: a bare aiohttp client doing the same POSTs; "
+        "default: mobitui on httpx's own transport (httpcore's pool); all: headless and peer",
+    )
     ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds (each a fresh process per client)")
     ap.add_argument("--one", metavar="BASE_URL", help=argparse.SUPPRESS)  # internal: one measurement
     args = ap.parse_args()
@@ -206,10 +224,23 @@ def main() -> int:
         walls: dict[str, list[float]] = {t: [] for t in transports}
         for transport in [t for _ in range(args.rounds) for t in transports]:
             out = subprocess.run(
-                [sys.executable, __file__, "--one", base_url, "--numbers", str(args.numbers),
-                 "--latency-ms", str(args.latency_ms), "--concurrency", str(args.concurrency),
-                 "--transport", transport],
-                capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    base_url,
+                    "--numbers",
+                    str(args.numbers),
+                    "--latency-ms",
+                    str(args.latency_ms),
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--transport",
+                    transport,
+                ],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
             if out.returncode != 0:
                 print(out.stderr, file=sys.stderr)

@@ -45,8 +45,9 @@ async def run(base_url: str, numbers: int, concurrency: int) -> dict[str, float]
     data = demo_config(base_url).model_dump(mode="python")
     data["bulk"]["concurrency"] = concurrency
     data["ui"]["refresh_interval"] = 0
-    runtime = Runtime(Config.model_validate(data), None,
-                      key_lookup=secrets.KeyLookup(DEMO_API_KEY, "environment", "bench"))
+    runtime = Runtime(
+        Config.model_validate(data), None, key_lookup=secrets.KeyLookup(DEMO_API_KEY, "environment", "bench")
+    )
     app = MobituiApp(runtime)
     text = "\n".join(f"2547{i:08d}" for i in range(10_000_000, 10_000_000 + numbers))
     lags: list[float] = []

@@ -110,9 +110,7 @@ async def hammer(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=5000, help="measured requests (default 5000)")
     parser.add_argument("--concurrency", type=int, default=50, help="concurrent clients (default 50)")
     args = parser.parse_args()
@@ -121,9 +119,7 @@ def main() -> int:
     server_cpu: list[float | None] = []
     try:
         wall, latencies, ok = asyncio.run(
-            hammer(
-                base_url, args.requests, args.concurrency, lambda: server_cpu.append(cpu_seconds(proc.pid))
-            )
+            hammer(base_url, args.requests, args.concurrency, lambda: server_cpu.append(cpu_seconds(proc.pid)))
         )
         server_cpu.append(cpu_seconds(proc.pid))
     finally:

@@ -52,8 +52,12 @@ def main() -> int:
     env = dict(os.environ, MOBITUI_STARTUP_REPORT=report, MOBITUI_DATA_DIR=tempfile.mkdtemp(), TERM="xterm-256color")
     console = [timed([sys.executable, "-m", "mobitui", "--demo"], env, report) for _ in range(args.runs)]
     help_ = [timed([sys.executable, "-m", "mobitui", "--help"], env) for _ in range(args.runs)]
-    print(f"launch to first frame (--demo): median {statistics.median(console) * 1000:.0f} ms, worst {max(console) * 1000:.0f} ms ({args.runs} runs)")
-    print(f"mobitui --help (CLI start):    median {statistics.median(help_) * 1000:.0f} ms, worst {max(help_) * 1000:.0f} ms")
+    print(
+        f"launch to first frame (--demo): median {statistics.median(console) * 1000:.0f} ms, worst {max(console) * 1000:.0f} ms ({args.runs} runs)"
+    )
+    print(
+        f"mobitui --help (CLI start):    median {statistics.median(help_) * 1000:.0f} ms, worst {max(help_) * 1000:.0f} ms"
+    )
     return 0
 
 

@@ -35,23 +35,37 @@ class UsageError(Exception):
 
 def _common(p: argparse.ArgumentParser, top: bool) -> None:
     default = None if top else argparse.SUPPRESS
-    p.add_argument("--config", metavar="PATH", default=default,
-                   help="config file (default: $MOBITUI_CONFIG, else the user config dir)")
-    p.add_argument("--demo", action="store_true", default=False if top else argparse.SUPPRESS,
-                   help="run against the built-in simulator with a demo account (no real traffic)")
-    p.add_argument("--read-only", action="store_true", default=False if top else argparse.SUPPRESS,
-                   help="refuse every unsubscribe, single, bulk or resumed (shadowing, training); "
-                   "also ui.read_only = true")
-    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
-                   help="write a rotating, redacted debug log in the state dir (its path is said on "
-                   "stderr); also logging.debug = true")
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config file (default: $MOBITUI_CONFIG, else the user config dir)",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="run against the built-in simulator with a demo account (no real traffic)",
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="refuse every unsubscribe, single, bulk or resumed (shadowing, training); also ui.read_only = true",
+    )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="write a rotating, redacted debug log in the state dir (its path is said on "
+        "stderr); also logging.debug = true",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mobitui",
-        description="Operator console for the Mobivate subscription APIs. "
-        "Without a command, opens the console.",
+        description="Operator console for the Mobivate subscription APIs. Without a command, opens the console.",
     )
     parser.add_argument("--version", action="version", version=f"mobitui {__version__}")
     _common(parser, top=True)
@@ -66,12 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p, top=False)
         p.add_argument("--campaign", required=True, metavar="NAME_OR_ID")
         p.add_argument("--json", action="store_true", help="one JSON object per line per MSISDN")
-        p.add_argument("--concurrency", type=int, metavar="N",
-                       help="requests in flight at once (default: bulk.concurrency)")
-        p.add_argument("--file", metavar="PATH|-", help="read numbers from a file, or - for stdin: one per "
-                       "line, or a CSV/TSV export (UTF-8 or UTF-16; a header row is skipped)")
-        p.add_argument("--column", metavar="NAME|N", help="the column holding the numbers, by its header "
-                       "name or 1-based position (default: the field that is a phone number)")
+        p.add_argument(
+            "--concurrency", type=int, metavar="N", help="requests in flight at once (default: bulk.concurrency)"
+        )
+        p.add_argument(
+            "--file",
+            metavar="PATH|-",
+            help="read numbers from a file, or - for stdin: one per "
+            "line, or a CSV/TSV export (UTF-8 or UTF-16; a header row is skipped)",
+        )
+        p.add_argument(
+            "--column",
+            metavar="NAME|N",
+            help="the column holding the numbers, by its header "
+            "name or 1-based position (default: the field that is a phone number)",
+        )
         if name == "unsubscribe":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.add_argument("--export", metavar="PATH", help="also write the results to PATH (.csv or .jsonl)")
@@ -83,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--limit", type=int, default=50)
 
     resume = sub.add_parser(
-        "resume", help="resume an interrupted or cancelled bulk job",
+        "resume",
+        help="resume an interrupted or cancelled bulk job",
         description="Resume a bulk job: numbers done are not sent again; numbers whose unsubscribe "
         "outcome is unknown are re-checked by status first and sent only if still subscribed.",
     )
@@ -109,8 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("msisdn", metavar="MSISDN")
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--limit", type=int, default=50)
-    hist.add_argument("--all", action="store_true",
-                      help="every row: do not merge repeated status checks that saw the same")
+    hist.add_argument(
+        "--all", action="store_true", help="every row: do not merge repeated status checks that saw the same"
+    )
 
     sub.add_parser("config-example", help="print an example config.toml")
 
@@ -148,8 +173,12 @@ def _jobs(args: argparse.Namespace, rt):  # type: ignore[no-untyped-def]
     """The jobs service of this run: --read-only or ui.read_only refuse unsubscribe jobs."""
     from mobitui.core.job_service import JobService
 
-    return JobService(rt.config, rt.journal_path, demo=rt.demo,
-                      read_only=bool(getattr(args, "read_only", False) or rt.config.ui.read_only))
+    return JobService(
+        rt.config,
+        rt.journal_path,
+        demo=rt.demo,
+        read_only=bool(getattr(args, "read_only", False) or rt.config.ui.read_only),
+    )
 
 
 def _allowed(jobs, operation, job_id: int | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -251,7 +280,7 @@ def _command(args: argparse.Namespace, rest: str) -> str:
 def _table(rows: list[list[str]], out: TextIO) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() + "\n")
 
 
 class _Progress:
@@ -346,8 +375,10 @@ def _run_job(jobs, journal, key: str | None, stderr: TextIO, **job):  # type: ig
             presses += 1
             if presses == 1 and running:
                 running[0].cancel()
-                _err(f"\ncancelling job {running[0].job_id}: no new requests; waiting for those in flight "
-                     "(Ctrl-C again to abandon them, their outcome then unknown)")
+                _err(
+                    f"\ncancelling job {running[0].job_id}: no new requests; waiting for those in flight "
+                    "(Ctrl-C again to abandon them, their outcome then unknown)"
+                )
             elif task is not None:
                 task.cancel()
 
@@ -384,9 +415,17 @@ def _job_output(store, job_id: int, as_json: bool, stdout: TextIO, unwritten=())
         u = late.get(r["position"])
         if u is not None:
             res = u.result
-            r = {**r, "status": u.status.value, "outcome": res.outcome.value, "state": res.state,
-                 "route": res.route.value, "http_status": res.http_status, "reference": res.reference,
-                 "error": res.error, "note": u.note}
+            r = {
+                **r,
+                "status": u.status.value,
+                "outcome": res.outcome.value,
+                "state": res.state,
+                "route": res.route.value,
+                "http_status": res.http_status,
+                "reference": res.reference,
+                "error": res.error,
+                "note": u.note,
+            }
         ok = r["outcome"] == "ok" and r["status"] == "done"
         all_ok = all_ok and ok
         if r["status"] == "pending":
@@ -394,20 +433,38 @@ def _job_output(store, job_id: int, as_json: bool, stdout: TextIO, unwritten=())
         else:
             outcome, error = r["outcome"] or "unknown", r["error"]
         if as_json:
-            stdout.write(json.dumps({
-                "job_id": job_id, "msisdn": r["msisdn"], "campaign_id": info.campaign_id,
-                "operation": info.operation.value, "route": r["route"] or info.route, "ok": ok,
-                "outcome": outcome, "state": inert(r["state"], 60) or None,
-                "http_status": r["http_status"], "reference": inert(r["reference"], 200) or None,
-                "error": inert(error, 1000) or None, "note": inert(r["note"], 300) or None,
-            }) + "\n")
+            stdout.write(
+                json.dumps(
+                    {
+                        "job_id": job_id,
+                        "msisdn": r["msisdn"],
+                        "campaign_id": info.campaign_id,
+                        "operation": info.operation.value,
+                        "route": r["route"] or info.route,
+                        "ok": ok,
+                        "outcome": outcome,
+                        "state": inert(r["state"], 60) or None,
+                        "http_status": r["http_status"],
+                        "reference": inert(r["reference"], 200) or None,
+                        "error": inert(error, 1000) or None,
+                        "note": inert(r["note"], 300) or None,
+                    }
+                )
+                + "\n"
+            )
         else:
-            rows.append([
-                r["msisdn"], info.operation.value, r["route"] or info.route,
-                "yes" if ok else ("UNKNOWN" if outcome == "unknown" else "no"),
-                inert(r["state"], 40), "" if r["http_status"] is None else str(r["http_status"]),
-                inert(r["reference"], 60), inert(error, 300),
-            ])
+            rows.append(
+                [
+                    r["msisdn"],
+                    info.operation.value,
+                    r["route"] or info.route,
+                    "yes" if ok else ("UNKNOWN" if outcome == "unknown" else "no"),
+                    inert(r["state"], 40),
+                    "" if r["http_status"] is None else str(r["http_status"]),
+                    inert(r["reference"], 60),
+                    inert(error, 300),
+                ]
+            )
     if not as_json and len(rows) > 1:
         _table(rows, stdout)
     return all_ok
@@ -429,18 +486,24 @@ def _after_job(jobs, journal, ended, args: argparse.Namespace, stdout: TextIO) -
         _err(f"exported {n} row(s) of job {job_id} to {args.export}")
     counts = store.count(job_id)
     if counts.status.get(ItemStatus.UNKNOWN):
-        _err(f"job {job_id}: {counts.status[ItemStatus.UNKNOWN]} number(s) with outcome unknown; "
-             f"`{_command(args, f'resume {job_id}')}` re-checks them by status and sends only where still subscribed")
+        _err(
+            f"job {job_id}: {counts.status[ItemStatus.UNKNOWN]} number(s) with outcome unknown; "
+            f"`{_command(args, f'resume {job_id}')}` re-checks them by status and sends only where still subscribed"
+        )
     if failure is not None or ended.journal_problems:
         what = f" ({failure})" if failure is not None else ""
-        _err(f"the journal could not record every answer{what}: each number's line above says what the "
-             f"server answered; do not send them again; `{_command(args, f'resume {job_id}')}` settles "
-             "the job once the journal can be written")
+        _err(
+            f"the journal could not record every answer{what}: each number's line above says what the "
+            f"server answered; do not send them again; `{_command(args, f'resume {job_id}')}` settles "
+            "the job once the journal can be written"
+        )
         return EXIT_JOURNAL
     if state is not JobState.DONE:
         left = counts.status.get(ItemStatus.PENDING, 0) + counts.status.get(ItemStatus.UNKNOWN, 0)
-        _err(f"job {job_id} {state.value if state else 'interrupted'} with {left} number(s) "
-             f"not finished; resume with `{_command(args, f'resume {job_id}')}`")
+        _err(
+            f"job {job_id} {state.value if state else 'interrupted'} with {left} number(s) "
+            f"not finished; resume with `{_command(args, f'resume {job_id}')}`"
+        )
         return EXIT_INTERRUPTED
     return EXIT_OK if all_ok else EXIT_FAILED
 
@@ -448,8 +511,10 @@ def _after_job(jobs, journal, ended, args: argparse.Namespace, stdout: TextIO) -
 def _note_interrupted(jobs, journal, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
     for info in jobs.interrupted(journal)[:5]:
         c = info.counts.status
-        _err(f"note: job {info.id} ({info.operation.value}, {info.campaign_name}) was interrupted "
-             f"with {c.get('done', 0)}/{info.total} done; resume it with `{_command(args, f'resume {info.id}')}`")
+        _err(
+            f"note: job {info.id} ({info.operation.value}, {info.campaign_name}) was interrupted "
+            f"with {c.get('done', 0)}/{info.total} done; resume it with `{_command(args, f'resume {info.id}')}`"
+        )
 
 
 def _check_concurrency(n: int | None) -> None:
@@ -543,8 +608,7 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             return EXIT_FAILED if bad else EXIT_OK
         if operation is Operation.UNSUBSCRIBE and not args.yes:
             effect = unsubscribe_effect(campaign)
-            what = (f"Unsubscribe {todo} number(s) from {campaign.name} via "
-                    f"{campaign.unsubscribe_via.label}.\n{effect}")
+            what = f"Unsubscribe {todo} number(s) from {campaign.name} via {campaign.unsubscribe_via.label}.\n{effect}"
             if not _confirm(todo, what):
                 _err("not confirmed; nothing was sent")
                 return EXIT_USAGE
@@ -556,8 +620,14 @@ def cmd_calls(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         journal = rt.open_journal()
         try:
             _note_interrupted(jobs, journal, args)
-            ended = _run_job(jobs, journal, key.key, sys.stderr, concurrency=concurrency,
-                             new=NewJob.of(campaign, operation, entries, source))
+            ended = _run_job(
+                jobs,
+                journal,
+                key.key,
+                sys.stderr,
+                concurrency=concurrency,
+                new=NewJob.of(campaign, operation, entries, source),
+            )
             code = _after_job(jobs, journal, ended, args, stdout)
         finally:
             journal.close()
@@ -587,18 +657,38 @@ def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     if not jobs:
         stdout.write("No bulk jobs in the journal.\n")
         return EXIT_OK
-    table = [["JOB", "CREATED (UTC)", "OPERATOR", "CAMPAIGN", "OPERATION", "STATE",
-              "DONE", "OK", "FAILED", "UNKNOWN", "PENDING"]]
+    table = [
+        [
+            "JOB",
+            "CREATED (UTC)",
+            "OPERATOR",
+            "CAMPAIGN",
+            "OPERATION",
+            "STATE",
+            "DONE",
+            "OK",
+            "FAILED",
+            "UNKNOWN",
+            "PENDING",
+        ]
+    ]
     for j in jobs:
         c = j.counts
-        table.append([
-            str(j.id), j.created_at[:19].replace("T", " "), f"{j.os_user}@{j.host}",
-            inert(j.campaign_name, 30), j.operation.value, j.state.value,
-            f"{c.status.get('done', 0)}/{j.total}", str(c.outcome.get("ok", 0)),
-            str(c.outcome.get("failed", 0)),
-            str(c.status.get("unknown", 0) + c.status.get("in_flight", 0)),
-            str(c.status.get("pending", 0)),
-        ])
+        table.append(
+            [
+                str(j.id),
+                j.created_at[:19].replace("T", " "),
+                f"{j.os_user}@{j.host}",
+                inert(j.campaign_name, 30),
+                j.operation.value,
+                j.state.value,
+                f"{c.status.get('done', 0)}/{j.total}",
+                str(c.outcome.get("ok", 0)),
+                str(c.outcome.get("failed", 0)),
+                str(c.status.get("unknown", 0) + c.status.get("in_flight", 0)),
+                str(c.status.get("pending", 0)),
+            ]
+        )
     _table(table, stdout)
     resumable = [j.id for j in jobs if j.state.resumable]
     if resumable:
@@ -608,8 +698,8 @@ def cmd_jobs(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
 def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from mobitui.core.client import Operation, unsubscribe_effect
-    from mobitui.core.jobs import ItemStatus, JobError
     from mobitui.core.job_service import JobRefused
+    from mobitui.core.jobs import ItemStatus, JobError
 
     _check_concurrency(args.concurrency)
     _check_export(args.export)
@@ -627,23 +717,26 @@ def cmd_resume(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             unsettled = c.get(ItemStatus.UNKNOWN, 0) + c.get(ItemStatus.IN_FLIGHT, 0)
             if info.operation is Operation.UNSUBSCRIBE and (pending or unsettled) and not args.yes:
                 if not stdin.isatty():
-                    raise UsageError("resuming an unsubscribe job needs --yes when not run on a "
-                                     "terminal; nothing was sent")
+                    raise UsageError(
+                        "resuming an unsubscribe job needs --yes when not run on a terminal; nothing was sent"
+                    )
                 effect = unsubscribe_effect(campaign)
-                what = (f"Resume job {info.id}: unsubscribe from {campaign.name} via "
-                        f"{campaign.unsubscribe_via.label}. {unsettled} number(s) with an unknown "
-                        f"outcome are re-checked by status first and sent only if still subscribed; "
-                        f"{pending} number(s) not yet sent.\n{effect}")
+                what = (
+                    f"Resume job {info.id}: unsubscribe from {campaign.name} via "
+                    f"{campaign.unsubscribe_via.label}. {unsettled} number(s) with an unknown "
+                    f"outcome are re-checked by status first and sent only if still subscribed; "
+                    f"{pending} number(s) not yet sent.\n{effect}"
+                )
                 if not _confirm(pending + unsettled, what):
                     _err("not confirmed; nothing was sent")
                     return EXIT_USAGE
             key = rt.key()
-            if (info.operation is Operation.UNSUBSCRIBE
-                    and campaign.unsubscribe_via.needs_key and not key.key):
+            if info.operation is Operation.UNSUBSCRIBE and campaign.unsubscribe_via.needs_key and not key.key:
                 raise UsageError(key.problem or "no API key")
             try:
-                ended = _run_job(jobs, journal, key.key, sys.stderr, resume=info.id,
-                                 concurrency=args.concurrency or info.concurrency)
+                ended = _run_job(
+                    jobs, journal, key.key, sys.stderr, resume=info.id, concurrency=args.concurrency or info.concurrency
+                )
             except JobError as exc:
                 raise UsageError(str(exc)) from None
             return _after_job(jobs, journal, ended, args, stdout)
@@ -732,12 +825,19 @@ def cmd_history(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             first = r["first_started_at"]
             since = first[11:19] if first[:10] == r["started_at"][:10] else first[:19].replace("T", " ")
             operation += f" ×{r['repeats']} since {since}"
-        table.append([
-            r["started_at"][:19].replace("T", " "), f"{r['os_user']}@{r['host']}",
-            inert(r["campaign_name"], 40), operation, r["route"], r["outcome_text"],
-            inert(r["state"], 30), "" if r["http_status"] is None else str(r["http_status"]),
-            inert(r["error"], 200),
-        ])
+        table.append(
+            [
+                r["started_at"][:19].replace("T", " "),
+                f"{r['os_user']}@{r['host']}",
+                inert(r["campaign_name"], 40),
+                operation,
+                r["route"],
+                r["outcome_text"],
+                inert(r["state"], 30),
+                "" if r["http_status"] is None else str(r["http_status"]),
+                inert(r["error"], 200),
+            ]
+        )
     _table(table, stdout)
     if merged:
         stdout.write("(×N: N status checks in a row that saw the same, shown once; --all lists each)\n")
@@ -755,8 +855,7 @@ NO_TERMINAL = (
 def cmd_console(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     # Without a terminal Textual still draws, into whatever stdout is, as fast as it can:
     # refuse at once instead of spinning (seen: 10 minutes at ~95% CPU under cron).
-    missing = [name for name, stream in (("standard input", stdin), ("standard output", stdout))
-               if not _is_tty(stream)]
+    missing = [name for name, stream in (("standard input", stdin), ("standard output", stdout)) if not _is_tty(stream)]
     if missing:
         which = " and ".join(missing) + (" are" if len(missing) == 2 else " is")
         raise UsageError(NO_TERMINAL.format(which=which))

@@ -101,10 +101,12 @@ def main() -> int:
     shares = [numbers[i::SIMULATORS] for i in range(SIMULATORS)]
     servers = [SimulatorServer.demo().start() for _ in shares]
     try:
+
         async def all_rows() -> list[tuple[str, ...]]:
-            parts = await asyncio.gather(*(run(sv, journal, share) for sv, share in zip(servers, shares)))
+            parts = await asyncio.gather(*(run(sv, journal, share) for sv, share in zip(servers, shares, strict=False)))
             order = {FAULTS[m][0]: i for i, m in enumerate(numbers)}
             return sorted((r for part in parts for r in part), key=lambda r: order[r[0]])  # stable: ops in order
+
         rows = asyncio.run(all_rows())
     finally:
         for sv in servers:
@@ -118,7 +120,7 @@ def main() -> int:
     else:
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
         for r in [head, *rows]:
-            print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip())
     mutating = ("unsubscribe", "bulk-unsubscribe")
     unknown_resent = [r for r in rows if r[1].startswith(mutating) and r[2] == "unknown" and r[3] != "1"]
     if unknown_resent:

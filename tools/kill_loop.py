@@ -86,8 +86,9 @@ def job_numbers(journal: Path, job_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def console_run_killed(config: Path, campaign: str, numbers_file: Path, env: dict[str, str],
-                       journal: Path, delay: float) -> int:
+def console_run_killed(
+    config: Path, campaign: str, numbers_file: Path, env: dict[str, str], journal: Path, delay: float
+) -> int:
     """Paste in the console's bulk screen (tmux), check, unsubscribe the active ones; kill -9 mid-run."""
     import re
     import shlex
@@ -95,8 +96,10 @@ def console_run_killed(config: Path, campaign: str, numbers_file: Path, env: dic
     sock = f"mobitui-kills-{os.getpid()}"
     tmux = ["tmux", "-L", sock]
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k.startswith(("MOBITUI_", "PYTHONPATH")))
-    cmd = (f"env -u COLUMNS -u LINES {exports} {shlex.quote(sys.executable)} -m mobitui "
-           f"--config {shlex.quote(str(config))} --campaign {shlex.quote(campaign)}; sleep 600")
+    cmd = (
+        f"env -u COLUMNS -u LINES {exports} {shlex.quote(sys.executable)} -m mobitui "
+        f"--config {shlex.quote(str(config))} --campaign {shlex.quote(campaign)}; sleep 600"
+    )
     subprocess.run([*tmux, "new-session", "-d", "-s", "k", "-x", "130", "-y", "36", cmd], check=True)
 
     def screen() -> str:
@@ -168,10 +171,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--numbers", type=int, default=60)
     ap.add_argument("--campaign", default="Kenya Jokes SMS")
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--console", action="store_true",
-                    help="the first run is the console in tmux (paste, check, unsubscribe the active ones)")
-    ap.add_argument("--slow-gateway", type=float, default=0.0, metavar="MS",
-                    help="the gateway answers and applies each stop MS later; kill while it holds one")
+    ap.add_argument(
+        "--console",
+        action="store_true",
+        help="the first run is the console in tmux (paste, check, unsubscribe the active ones)",
+    )
+    ap.add_argument(
+        "--slow-gateway",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the gateway answers and applies each stop MS later; kill while it holds one",
+    )
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="mobitui-kills-"))
@@ -180,21 +191,39 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = work / "config.toml"
         config.write_text(
-            demo_toml(url).replace("[[campaigns]]", "[network]\nconnect_timeout = 1.0\nread_timeout = 2.0\n\n[[campaigns]]", 1)
+            demo_toml(url).replace(
+                "[[campaigns]]", "[network]\nconnect_timeout = 1.0\nread_timeout = 2.0\n\n[[campaigns]]", 1
+            )
         )
         numbers = [f"2547{i:08d}" for i in range(30_000_000, 30_000_000 + args.numbers)]
         (work / "numbers.txt").write_text("\n".join(numbers) + "\n")
-        env = {**os.environ, "MOBITUI_API_KEY": DEMO_API_KEY, "MOBITUI_DATA_DIR": str(work / "data"),
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "MOBITUI_API_KEY": DEMO_API_KEY,
+            "MOBITUI_DATA_DIR": str(work / "data"),
+            "PYTHONPATH": str(ROOT),
+        }
         base = [sys.executable, "-m", "mobitui"]
-        first = [*base, "unsubscribe", "--config", str(config), "--campaign", args.campaign, "--yes",
-                 "--concurrency", "4", "--file", str(work / "numbers.txt")]
+        first = [
+            *base,
+            "unsubscribe",
+            "--config",
+            str(config),
+            "--campaign",
+            args.campaign,
+            "--yes",
+            "--concurrency",
+            "4",
+            "--file",
+            str(work / "numbers.txt"),
+        ]
         job_id = None
         kills = 0
         journal = work / "data" / "journal.sqlite3"
         if args.console:
-            job_id = console_run_killed(config, args.campaign, work / "numbers.txt", env, journal,
-                                        rng.uniform(0.1, 0.9))
+            job_id = console_run_killed(
+                config, args.campaign, work / "numbers.txt", env, journal, rng.uniform(0.1, 0.9)
+            )
             kills += 1
         for _ in range(args.kills - kills):
             cmd = first if job_id is None else [*base, "resume", str(job_id), "--config", str(config), "--yes"]
@@ -213,8 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         if job_id is None:
             print("no job was ever stored (every kill came before it was written)", file=sys.stderr)
             return 1
-        last = subprocess.run([*base, "resume", str(job_id), "--config", str(config), "--yes", "--json"],
-                              env=env, capture_output=True, text=True, timeout=300)
+        last = subprocess.run(
+            [*base, "resume", str(job_id), "--config", str(config), "--yes", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         deadline = time.monotonic() + 60
         while held_stops(url) and time.monotonic() < deadline:  # every held stop has taken effect
             time.sleep(0.05)
@@ -225,8 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         counts = {n: stats["unsubscribes"].get(f"{campaign_id}:{n}", 0) for n in numbers}
         twice = {n: c for n, c in counts.items() if c > 1}
         stray = [n for n, c in counts.items() if c and n not in expected]
-        listed = subprocess.run([*base, "jobs", "--json", "--config", str(config)], env=env,
-                                capture_output=True, text=True, check=True)
+        listed = subprocess.run(
+            [*base, "jobs", "--json", "--config", str(config)], env=env, capture_output=True, text=True, check=True
+        )
         job = next(json.loads(line) for line in listed.stdout.splitlines() if json.loads(line)["id"] == job_id)
         done = job["counts"]["status"].get("done", 0)
         # Left unknown: a stop that may have left before a kill and that status does not show
@@ -234,8 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         import sqlite3
 
         with sqlite3.connect(journal) as db:
-            unknown = {m for (m,) in db.execute(
-                "SELECT msisdn FROM job_items WHERE job_id=? AND status='unknown'", (job_id,))}
+            unknown = {
+                m for (m,) in db.execute("SELECT msisdn FROM job_items WHERE job_id=? AND status='unknown'", (job_id,))
+            }
         never = [n for n in expected if counts[n] == 0 and n not in unknown]
         print(
             f"{kills} kills survived{' (the first of the console)' if args.console else ''}"
@@ -245,8 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             f"left unknown: {len(unknown)} ({sum(1 for n in unknown if counts[n] == 1)} of them stopped once); "
             f"job {job_id} {job['state']}, {done} done; last resume exit {last.returncode}"
         )
-        ok = (not twice and not never and not stray and done + len(unknown) == len(expected)
-              and job["state"] == "done")
+        ok = not twice and not never and not stray and done + len(unknown) == len(expected) and job["state"] == "done"
         if not ok:
             print(f"sent more than once: {twice}; never sent: {never}; stray: {stray}", file=sys.stderr)
         return 0 if ok else 1

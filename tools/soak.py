@@ -33,8 +33,9 @@ async def soak(seconds: float, interval: float) -> dict[str, float]:
         data = server.config.model_dump(mode="python")
         data["ui"]["refresh_interval"] = interval
         data["ui"]["log_limit"] = 200
-        runtime = Runtime(Config.model_validate(data), None,
-                          key_lookup=secrets.KeyLookup(DEMO_API_KEY, "environment", "soak"))
+        runtime = Runtime(
+            Config.model_validate(data), None, key_lookup=secrets.KeyLookup(DEMO_API_KEY, "environment", "soak")
+        )
         app = MobituiApp(runtime)
         async with app.run_test(size=(120, 36)) as pilot:
             await app.workers.wait_for_complete()

@@ -48,17 +48,16 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Union
+from datetime import UTC, datetime
 
 from mobitui.core.client import Operation, Outcome, Result, retry_after_seconds
 from mobitui.core.config import Campaign, Config, Route
 from mobitui.core.jobs import (
     HEARTBEAT_EVERY,
     Counts,
+    EntryRow,
     Item,
     ItemStatus,
-    EntryRow,
     ItemUpdate,
     JobError,
     JobInfo,
@@ -149,7 +148,7 @@ class _Writer:
                     if store is None:
                         store = JobStore(Journal(self._path, self._operator))
                     store.record(job_id, campaign, batch)
-                except BaseException as exc:
+                except BaseException as exc:  # noqa: BLE001  handed to the caller through the future
                     done.set_exception(exc)
                 else:
                     done.set_result(None)
@@ -203,7 +202,7 @@ class Finished:
     progress: Progress
 
 
-Event = Union[ItemResult, Progress, Paused, Finished]
+Event = ItemResult | Progress | Paused | Finished
 OnEvent = Callable[[Event], None]
 
 
@@ -319,8 +318,9 @@ class BulkJob:
         if job_id in _RUNNING:
             raise JobError(f"job {job_id} is still running in this process; it cannot be resumed twice")
         info = store.claim(job_id, concurrency)
-        logger.debug("resuming job %d (%s via %s): %s", job_id, info.operation.value, info.route,
-                     dict(info.counts.status))
+        logger.debug(
+            "resuming job %d (%s via %s): %s", job_id, info.operation.value, info.route, dict(info.counts.status)
+        )
         return cls(service, store, info, campaign, on_event=on_event, progress_interval=progress_interval)
 
     @property
@@ -511,18 +511,32 @@ class BulkJob:
         route = self.campaign.unsubscribe_via
         if action is not None and not unfinished_action(action):
             result = Result(
-                item.msisdn, self.campaign.campaign_id, Operation.UNSUBSCRIBE, Route(action["route"]),
-                Outcome(action["outcome"]), state=action["state"], http_status=action["http_status"],
-                reference=action["reference"], error=action["error"],
+                item.msisdn,
+                self.campaign.campaign_id,
+                Operation.UNSUBSCRIBE,
+                Route(action["route"]),
+                Outcome(action["outcome"]),
+                state=action["state"],
+                http_status=action["http_status"],
+                reference=action["reference"],
+                error=action["error"],
             )
-            self._finish(item, ItemStatus.DONE, result,
-                         "outcome read from the journal: the answer came in before the interruption")
+            self._finish(
+                item,
+                ItemStatus.DONE,
+                result,
+                "outcome read from the journal: the answer came in before the interruption",
+            )
             return
         await self._let_an_old_attempt_land(action)
         check = await self.service.status(self.campaign, item.msisdn, self.job_id)
         if not check.ok:
             result = Result(
-                item.msisdn, self.campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.UNKNOWN,
+                item.msisdn,
+                self.campaign.campaign_id,
+                Operation.UNSUBSCRIBE,
+                route,
+                Outcome.UNKNOWN,
                 http_status=check.http_status,
                 error=f"Outcome unknown, and the re-check by status failed: {check.error} Not sent again.",
             )
@@ -530,11 +544,18 @@ class BulkJob:
             return
         if check.state == "unsub":
             result = Result(
-                item.msisdn, self.campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.OK,
-                state="unsub", http_status=check.http_status, reference=check.reference,
+                item.msisdn,
+                self.campaign.campaign_id,
+                Operation.UNSUBSCRIBE,
+                route,
+                Outcome.OK,
+                state="unsub",
+                http_status=check.http_status,
+                reference=check.reference,
             )
-            self._finish(item, ItemStatus.DONE, result,
-                         "status says 'unsub' after an unknown outcome: done, not sent again")
+            self._finish(
+                item, ItemStatus.DONE, result, "status says 'unsub' after an unknown outcome: done, not sent again"
+            )
             return
         if action is not None and route is not Route.SUBSCRIPTION_API:
             # The stop may have reached the gateway. Its effect on the Subscription API's state
@@ -542,8 +563,13 @@ class BulkJob:
             # asynchronously), so 'still subscribed' does not prove it was not sent, and a
             # second STOP SMS cannot be taken back: left unknown, never resent by a resume.
             result = Result(
-                item.msisdn, self.campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.UNKNOWN,
-                state=check.state, http_status=check.http_status,
+                item.msisdn,
+                self.campaign.campaign_id,
+                Operation.UNSUBSCRIBE,
+                route,
+                Outcome.UNKNOWN,
+                state=check.state,
+                http_status=check.http_status,
                 error=(
                     f"Outcome unknown: a stop was sent at {str(action['started_at'])[11:19]} UTC and may "
                     f"still take effect; status now says {check.state!r}. Not sent again automatically "
@@ -551,13 +577,14 @@ class BulkJob:
                     "again yourself only once you are sure the first did not arrive."
                 ),
             )
-            self._finish(item, ItemStatus.UNKNOWN, result,
-                         f"may have been sent; status {check.state!r}; not sent again")
+            self._finish(
+                item, ItemStatus.UNKNOWN, result, f"may have been sent; status {check.state!r}; not sent again"
+            )
             return
-        why = ("no attempt in the journal, so it never left" if action is None
-               else "the Subscription API's own state")
+        why = "no attempt in the journal, so it never left" if action is None else "the Subscription API's own state"
         await self._send(
-            item, note=f"re-checked after an unknown outcome: state {check.state!r} ({why}), so sent again",
+            item,
+            note=f"re-checked after an unknown outcome: state {check.state!r} ({why}), so sent again",
             taken=True,
         )
 
@@ -574,19 +601,19 @@ class BulkJob:
         except ValueError:
             logger.debug("unreadable start time of journal row %s; no grace", action.get("id"), exc_info=True)
             return
-        age = (datetime.now(timezone.utc) - started).total_seconds()
+        age = (datetime.now(UTC) - started).total_seconds()
         grace = net.longest_wait - age
         if grace > 0:
             await asyncio.sleep(grace)
 
-    def _finish(
-        self, item: Item, status: ItemStatus, result: Result, note: str | None, journal: bool = False
-    ) -> None:
+    def _finish(self, item: Item, status: ItemStatus, result: Result, note: str | None, journal: bool = False) -> None:
         if result.journal_error:
             self.journal_problems += 1
             said = "accepted" if result.ok else result.outcome.value
-            text = (f"{said}, could not be journalled: {result.journal_error} "
-                    "(the journal's row of this call says 'attempted')")
+            text = (
+                f"{said}, could not be journalled: {result.journal_error} "
+                "(the journal's row of this call says 'attempted')"
+            )
             result.error = f"{result.error} {text}" if result.error else text
         s = self._status
         s["in_flight"] -= 1
@@ -599,8 +626,15 @@ class BulkJob:
         self._left -= 1
         self._finished += 1
         if note is not None:  # a decision (a resume's re-check, an answer read from the journal)
-            logger.debug("job %d, number %d (%s): %s, %s: %s", self.job_id, item.position, item.msisdn,
-                         status.value, result.outcome.value, note)
+            logger.debug(
+                "job %d, number %d (%s): %s, %s: %s",
+                self.job_id,
+                item.position,
+                item.msisdn,
+                status.value,
+                result.outcome.value,
+                note,
+            )
         self._batch.append(ItemUpdate(item.position, status, result, note, journal))
         if len(self._batch) >= BATCH:
             self._flush()

@@ -35,10 +35,6 @@ from mobitui.core import errors
 from mobitui.core.bodies import Body, BodyKind, read_body
 from mobitui.core.config import Campaign, Config, Route
 from mobitui.core.recorder import Exchange, Recorder
-from mobitui.core.routes import plan
-from mobitui.core.routes.plan import effect as unsubscribe_effect  # noqa: F401  (re-exported)
-from mobitui.core.routes.request import Request
-from mobitui.core.routes.subscription import signature  # noqa: F401  (re-exported)
 from mobitui.core.results import (  # noqa: F401  (re-exported: the client's vocabulary)
     ANSWER_FIELDS,
     STATES,
@@ -47,6 +43,10 @@ from mobitui.core.results import (  # noqa: F401  (re-exported: the client's voc
     PlannedRequest,
     Result,
 )
+from mobitui.core.routes import plan
+from mobitui.core.routes.plan import effect as unsubscribe_effect
+from mobitui.core.routes.request import Request
+from mobitui.core.routes.subscription import signature  # noqa: F401  (re-exported)
 
 RETRYABLE_HTTP = {429, 500, 502, 503, 504}
 # Idle connections are closed after this long: shorter than servers' own keep-alive
@@ -83,8 +83,7 @@ def _other_words(data: dict[str, Any]) -> str:
     """What else a state-less answer said, in the server's words: a body such as
     ``{"590": "SEND_FAILED: subscriber is barred by the network"}`` carries the
     reason in a field of its own. '' when there is nothing but the API's fields."""
-    extra = [f"{k}: {v}" for k, v in data.items()
-             if k not in ANSWER_FIELDS and isinstance(v, str) and v.strip()]
+    extra = [f"{k}: {v}" for k, v in data.items() if k not in ANSWER_FIELDS and isinstance(v, str) and v.strip()]
     return f" The server said: {'; '.join(extra)}" if extra else ""  # cut after redaction (Recorder.scrub)
 
 
@@ -137,8 +136,10 @@ def make_transport(config: Config, *, concurrency: int = 50) -> httpx.AsyncBaseT
 
     net = config.network
     return HttpcoreTransport(
-        ssl_context(net.ca_bundle), max_connections=max(concurrency, 10),
-        keepalive_expiry=KEEPALIVE_EXPIRY, proxy=net.proxy,
+        ssl_context(net.ca_bundle),
+        max_connections=max(concurrency, 10),
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+        proxy=net.proxy,
     )
 
 
@@ -242,8 +243,9 @@ class MobivateClient:
                     # The client asks for no compression; a body compressed anyway is
                     # decoded. Otherwise the raw bytes are the body: httpx's decoding
                     # layers were a tenth of a bulk run's CPU.
-                    encoded = any(k == "content-encoding" and v.strip().lower() not in ("", "identity")
-                                  for k, v in resp_headers)
+                    encoded = any(
+                        k == "content-encoding" and v.strip().lower() not in ("", "identity") for k, v in resp_headers
+                    )
                     async for chunk in response.aiter_bytes() if encoded else response.aiter_raw():
                         room = net.max_body_bytes - len(raw)
                         if len(chunk) > room:
@@ -254,11 +256,13 @@ class MobivateClient:
                 finally:
                     await response.aclose()
         except TimeoutError as exc:  # the deadline above (httpcore's own timeouts are TransportError)
-            failure = errors.classify(exc, host, net.connect_timeout, net.read_timeout,
-                                      answer_started=status is not None, deadline=deadline)
-        except Exception as exc:  # TransportError from the transport; httpx.DecodingError from the body
-            failure = errors.classify(exc, host, net.connect_timeout, net.read_timeout,
-                                      answer_started=status is not None)
+            failure = errors.classify(
+                exc, host, net.connect_timeout, net.read_timeout, answer_started=status is not None, deadline=deadline
+            )
+        except Exception as exc:  # noqa: BLE001  TransportError from the transport; httpx.DecodingError from the body
+            failure = errors.classify(
+                exc, host, net.connect_timeout, net.read_timeout, answer_started=status is not None
+            )
         elapsed = (time.perf_counter() - t0) * 1000
         text = bytes(raw).decode("utf-8", errors="replace")
         exchange = self.recorder.record(
@@ -359,8 +363,9 @@ class MobivateClient:
         exchanges: list[Exchange] = []
         # Resend only while the request provably never left; bounded.
         for attempt in range(1, self.config.network.status_attempts + 1):
-            request = plan.unsubscribe(self.config, campaign, msisdn, key=self._api_key or "",
-                                       reference=reference, at=time.time())
+            request = plan.unsubscribe(
+                self.config, campaign, msisdn, key=self._api_key or "", reference=reference, at=time.time()
+            )
             reply = await self._send(request, attempt=attempt)
             exchanges.append(reply.exchange)
             f = reply.failure
@@ -376,9 +381,7 @@ class MobivateClient:
         return self.recorder.scrub(result)  # texts from the server, redacted where they are made
 
     # -- reading answers -------------------------------------------------------
-    def _failed_transport(
-        self, campaign: Campaign, msisdn: str, op: Operation, route: Route, reply: _Reply
-    ) -> Result:
+    def _failed_transport(self, campaign: Campaign, msisdn: str, op: Operation, route: Route, reply: _Reply) -> Result:
         f = reply.failure
         assert f is not None
         mutating = op is Operation.UNSUBSCRIBE
@@ -443,9 +446,7 @@ class MobivateClient:
             f"Update {setting} in the config if the service has moved."
         )
 
-    def _subscription_result(
-        self, campaign: Campaign, msisdn: str, op: Operation, reply: _Reply
-    ) -> Result:
+    def _subscription_result(self, campaign: Campaign, msisdn: str, op: Operation, reply: _Reply) -> Result:
         route = Route.SUBSCRIPTION_API if op is Operation.STATUS else campaign.unsubscribe_via
         if reply.failure is not None:
             return self._failed_transport(campaign, msisdn, op, route, reply)
@@ -554,8 +555,11 @@ class MobivateClient:
         # {"590": "SEND_FAILED: ..."} / a bare code; {"error": "..."} keeps the server's words.
         coded = {int(k): v for k, v in data.items() if isinstance(k, str) and k.strip().isdigit()}
         server_error = _text(data.get("error"))
-        if st == 200 and (body.kind in {BodyKind.MT, BodyKind.ZERO} or (coded.get(200) and body.mt_reference)
-                          or (0 in coded and len(coded) == 1 and not server_error)):
+        if st == 200 and (
+            body.kind in {BodyKind.MT, BodyKind.ZERO}
+            or (coded.get(200) and body.mt_reference)
+            or (0 in coded and len(coded) == 1 and not server_error)
+        ):
             result.outcome = Outcome.OK
             result.state = "stop-sent"
             return result
@@ -582,7 +586,6 @@ class MobivateClient:
             return result
         result.outcome = Outcome.UNKNOWN
         result.error = (
-            (self._body_problem(reply) or f"The gateway answered HTTP {st} without an MT reference.")
-            + " Outcome unknown, check status before trying again."
-        )
+            self._body_problem(reply) or f"The gateway answered HTTP {st} without an MT reference."
+        ) + " Outcome unknown, check status before trying again."
         return result

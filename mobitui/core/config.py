@@ -54,8 +54,7 @@ class ConfigMissing(ConfigError):
         how = (
             "the file given does not exist"
             if explicit
-            else f"no configuration yet; create it with `{self.create_command(path)}` "
-            "or try `mobitui --demo`"
+            else f"no configuration yet; create it with `{self.create_command(path)}` or try `mobitui --demo`"
         )
         super().__init__(path, [how])
 
@@ -146,9 +145,7 @@ def _check_base_url(v: str) -> str:
 class Endpoints(_Strict):
     subscription_api: str = "https://subscription-api.mobivate.com/subscriptions/v1"
     gateway: str = "https://gateway.mobivate.com"
-    doi: str | None = Field(
-        default=None, description="host of /api/doi; defaults to the gateway"
-    )
+    doi: str | None = Field(default=None, description="host of /api/doi; defaults to the gateway")
 
     _base = field_validator("subscription_api", "gateway")(_check_base_url)
 
@@ -169,7 +166,9 @@ class Network(_Strict):
     retry_max_wait: float = Field(default=8.0, ge=0, le=120)
     ca_bundle: Path | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    proxy: str | None = Field(default=None, description="http://[user:password@]host:port; proxy variables are not read")
+    proxy: str | None = Field(
+        default=None, description="http://[user:password@]host:port; proxy variables are not read"
+    )
 
     @property
     def longest_wait(self) -> float:
@@ -204,13 +203,43 @@ class Network(_Strict):
 
 # The id of every key binding that ``[ui.keys]`` may remap (the console's
 # ``Binding(id=...)``; a test holds the console's bindings to this list).
-KEY_IDS = frozenset({
-    "bulk", "bulk_check", "bulk_confirm_cancel", "bulk_copy", "bulk_escape", "bulk_export",
-    "bulk_filter", "bulk_resume", "bulk_unsubscribe", "confirm_cancel", "confirm_no", "confirm_yes",
-    "detail_close", "detail_copy", "detail_save", "everywhere", "export_cancel", "filter", "focus_log",
-    "focus_lookup", "help", "help_close", "help_question", "log_shorter", "log_taller", "problem_demo",
-    "problem_quit", "quit", "recall_newer", "recall_older", "refresh", "toggle_log", "unsubscribe",
-})
+KEY_IDS = frozenset(
+    {
+        "bulk",
+        "bulk_check",
+        "bulk_confirm_cancel",
+        "bulk_copy",
+        "bulk_escape",
+        "bulk_export",
+        "bulk_filter",
+        "bulk_resume",
+        "bulk_unsubscribe",
+        "confirm_cancel",
+        "confirm_no",
+        "confirm_yes",
+        "detail_close",
+        "detail_copy",
+        "detail_save",
+        "everywhere",
+        "export_cancel",
+        "filter",
+        "focus_log",
+        "focus_lookup",
+        "help",
+        "help_close",
+        "help_question",
+        "log_shorter",
+        "log_taller",
+        "problem_demo",
+        "problem_quit",
+        "quit",
+        "recall_newer",
+        "recall_older",
+        "refresh",
+        "toggle_log",
+        "unsubscribe",
+    }
+)
 
 
 class UI(_Strict):
@@ -256,9 +285,7 @@ class Campaign(_Strict):
     provider: str | None = None
     frequency: int | None = Field(default=None, ge=1, le=365)
     stop_message: str = "YOU HAVE UNSUBSCRIBED"
-    campaign_ref: str | None = Field(
-        default=None, description="DOI `campaign` parameter; defaults to name"
-    )
+    campaign_ref: str | None = Field(default=None, description="DOI `campaign` parameter; defaults to name")
 
     @field_validator("name", "keyword", "provider", "stop_message", "campaign_ref")
     @classmethod
@@ -310,10 +337,7 @@ class Campaign(_Strict):
             need = ("shortcode", "keyword", "frequency")
         missing = [k for k in need if not getattr(self, k)]
         if missing:
-            raise ValueError(
-                f"unsubscribe_via = {self.unsubscribe_via.value!r} needs "
-                + ", ".join(missing)
-            )
+            raise ValueError(f"unsubscribe_via = {self.unsubscribe_via.value!r} needs " + ", ".join(missing))
         return self
 
     @property
@@ -328,9 +352,7 @@ class Config(_Strict):
     ui: UI = Field(default_factory=UI)
     bulk: Bulk = Field(default_factory=Bulk)
     logging: Logging = Field(default_factory=Logging)
-    states: dict[str, str] = Field(
-        default_factory=dict, description="overrides of the state descriptions"
-    )
+    states: dict[str, str] = Field(default_factory=dict, description="overrides of the state descriptions")
     campaigns: list[Campaign] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -352,8 +374,11 @@ class Config(_Strict):
         for c in self.campaigns:
             if c.unsubscribe_via is Route.SUBSCRIPTION_API:
                 continue
-            key = ((c.shortcode or "").strip(), (c.keyword or "").strip().casefold(),
-                   (c.provider or "").strip().casefold())
+            key = (
+                (c.shortcode or "").strip(),
+                (c.keyword or "").strip().casefold(),
+                (c.provider or "").strip().casefold(),
+            )
             if key in by_gateway:
                 raise ValueError(
                     f"campaigns {by_gateway[key]!r} and {c.name!r} unsubscribe through the gateway with the "

@@ -61,17 +61,19 @@ class FailureKind(StrEnum):
 
 
 # Worth trying again by themselves (a busy or restarting server, a dropped connection).
-TRANSIENT_KINDS = frozenset({
-    FailureKind.REFUSED,
-    FailureKind.CONNECT_TIMEOUT,
-    FailureKind.READ_TIMEOUT,
-    FailureKind.WRITE_TIMEOUT,
-    FailureKind.RESET,
-    FailureKind.PROTOCOL,
-    FailureKind.POOL_TIMEOUT,
-    FailureKind.STALE,
-    FailureKind.TOO_SLOW,
-})
+TRANSIENT_KINDS = frozenset(
+    {
+        FailureKind.REFUSED,
+        FailureKind.CONNECT_TIMEOUT,
+        FailureKind.READ_TIMEOUT,
+        FailureKind.WRITE_TIMEOUT,
+        FailureKind.RESET,
+        FailureKind.PROTOCOL,
+        FailureKind.POOL_TIMEOUT,
+        FailureKind.STALE,
+        FailureKind.TOO_SLOW,
+    }
+)
 
 # An unsubscribe that failed in one of these provably never left: the only ones it
 # may be resent after (a mutating call is never retried on a guess).
@@ -167,7 +169,9 @@ def http_status(status: int, reason: str = "", key_sent: bool = True) -> str:
     if status == 429:
         return "HTTP 429: rate limited by the server."
     if status == 502 or status == 504:
-        return f"HTTP {status}: a proxy in front of the API could not reach it{(' (' + reason + ')') if reason else ''}."
+        return (
+            f"HTTP {status}: a proxy in front of the API could not reach it{(' (' + reason + ')') if reason else ''}."
+        )
     if status == 503:
         return "HTTP 503: the service is unavailable (overloaded or in maintenance)."
     if 500 <= status < 600:
@@ -192,8 +196,13 @@ def _chain(exc: BaseException) -> list[BaseException]:
 # Before the request's first byte is written: the pool, the TCP connect, the TLS
 # handshake, a proxy's tunnel. httpx's types for these, for an exception that did
 # not come through mobitui.core.transport (which says the phase itself).
-_BEFORE_THE_WRITE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
-                     httpx.UnsupportedProtocol)
+_BEFORE_THE_WRITE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+)
 
 
 def phase(exc: BaseException) -> Phase:
@@ -261,7 +270,8 @@ def classify(
         else:
             kind = FailureKind.REFUSED
     elif deadline is not None or (
-        isinstance(exc, TimeoutError) and not any(isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)) for e in chain)
+        isinstance(exc, TimeoutError)
+        and not any(isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)) for e in chain)
     ):
         kind = FailureKind.TOO_SLOW
     elif any(isinstance(e, httpx.DecodingError) for e in chain):
@@ -274,8 +284,14 @@ def classify(
         kind = FailureKind.READ_TIMEOUT
     elif any(isinstance(e, (httpx.WriteTimeout, httpcore.WriteTimeout)) for e in chain):
         kind = FailureKind.WRITE_TIMEOUT
-    elif any(isinstance(e, (httpx.ReadError, httpx.WriteError, httpcore.ReadError, httpcore.WriteError,
-                            ConnectionError)) for e in chain) or "disconnected" in text or "incomplete" in text:
+    elif (
+        any(
+            isinstance(e, (httpx.ReadError, httpx.WriteError, httpcore.ReadError, httpcore.WriteError, ConnectionError))
+            for e in chain
+        )
+        or "disconnected" in text
+        or "incomplete" in text
+    ):
         # On a kept-alive connection, before any answer: the server dropped the connection
         # as the request went out (httpcore had checked it was not closed while idle).
         kind = FailureKind.STALE if reused and where is Phase.EXCHANGE and not answer_started else FailureKind.RESET
@@ -312,8 +328,9 @@ def _detail(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _describe(kind: FailureKind, exc: BaseException, host: str, ct: float, rt: float,
-              deadline: float | None = None) -> TransportFailure:
+def _describe(
+    kind: FailureKind, exc: BaseException, host: str, ct: float, rt: float, deadline: float | None = None
+) -> TransportFailure:
     nothing = " Nothing was sent."
     maybe = " The server may have received the request."
     if kind is FailureKind.DNS:
@@ -406,9 +423,7 @@ def _describe(kind: FailureKind, exc: BaseException, host: str, ct: float, rt: f
             Sent.MAYBE,
         )
     if kind is FailureKind.WRITE_TIMEOUT:
-        return TransportFailure(
-            kind, f"Write timeout while sending the request to {host}." + maybe, Sent.MAYBE
-        )
+        return TransportFailure(kind, f"Write timeout while sending the request to {host}." + maybe, Sent.MAYBE)
     if kind is FailureKind.RESET:
         return TransportFailure(
             kind,

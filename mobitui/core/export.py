@@ -53,8 +53,12 @@ class ExportFormat(Enum):
     JSONL = "jsonl"  # one JSON object per line
 
 
-FORMATS = {".csv": ExportFormat.CSV, ".jsonl": ExportFormat.JSONL, ".ndjson": ExportFormat.JSONL,
-           ".json": ExportFormat.JSONL}
+FORMATS = {
+    ".csv": ExportFormat.CSV,
+    ".jsonl": ExportFormat.JSONL,
+    ".ndjson": ExportFormat.JSONL,
+    ".json": ExportFormat.JSONL,
+}
 
 
 def rows(store: JobStore, job_id: int) -> Iterator[dict[str, Any]]:

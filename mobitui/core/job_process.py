@@ -77,15 +77,35 @@ class EventKind(StrEnum):
 # -- engine events as job messages ----------------------------------------------------
 # A result is a list in a message (one per number: half the cost of a dict to write and read).
 def _result_to_message(r: Result) -> list[Any]:
-    return [r.msisdn, r.campaign_id, r.operation.value, r.route.value, r.outcome.value, r.state,
-            r.http_status, r.reference, r.error, r.retry_after, r.checked_at]
+    return [
+        r.msisdn,
+        r.campaign_id,
+        r.operation.value,
+        r.route.value,
+        r.outcome.value,
+        r.state,
+        r.http_status,
+        r.reference,
+        r.error,
+        r.retry_after,
+        r.checked_at,
+    ]
 
 
 def _result_from_message(d: list[Any]) -> Result:
     msisdn, campaign_id, operation, route, outcome, state, http_status, reference, error, retry_after, at = d
     return Result(
-        msisdn, campaign_id, Operation(operation), Route(route), Outcome(outcome), state=state,
-        http_status=http_status, reference=reference, error=error, retry_after=retry_after, checked_at=at,
+        msisdn,
+        campaign_id,
+        Operation(operation),
+        Route(route),
+        Outcome(outcome),
+        state=state,
+        http_status=http_status,
+        reference=reference,
+        error=error,
+        retry_after=retry_after,
+        checked_at=at,
     )
 
 
@@ -101,20 +121,38 @@ def _progress_from_message(d: dict[str, Any]) -> Progress:
 
 def event_to_message(e: Event) -> dict[str, Any]:
     if isinstance(e, ItemResult):
-        return {"kind": EventKind.ITEM, "job_id": e.job_id, "position": e.position, "msisdn": e.msisdn,
-                "status": e.status.value, "result": _result_to_message(e.result), "note": e.note}
+        return {
+            "kind": EventKind.ITEM,
+            "job_id": e.job_id,
+            "position": e.position,
+            "msisdn": e.msisdn,
+            "status": e.status.value,
+            "result": _result_to_message(e.result),
+            "note": e.note,
+        }
     if isinstance(e, Progress):
         return {"kind": EventKind.PROGRESS, **_progress_to_message(e)}
     if isinstance(e, Paused):
         return {"kind": EventKind.PAUSED, "job_id": e.job_id, "seconds": e.seconds, "reason": e.reason}
-    return {"kind": EventKind.FINISHED, "job_id": e.job_id, "state": e.state.value, "progress": _progress_to_message(e.progress)}
+    return {
+        "kind": EventKind.FINISHED,
+        "job_id": e.job_id,
+        "state": e.state.value,
+        "progress": _progress_to_message(e.progress),
+    }
 
 
 def event_from_message(d: dict[str, Any]) -> Event:
     kind = EventKind(d.pop("kind"))
     if kind is EventKind.ITEM:
-        return ItemResult(d["job_id"], d["position"], d["msisdn"], ItemStatus(d["status"]),
-                          _result_from_message(d["result"]), d["note"])
+        return ItemResult(
+            d["job_id"],
+            d["position"],
+            d["msisdn"],
+            ItemStatus(d["status"]),
+            _result_from_message(d["result"]),
+            d["note"],
+        )
     if kind is EventKind.PROGRESS:
         return _progress_from_message(d)
     if kind is EventKind.PAUSED:
@@ -130,8 +168,6 @@ def _exchange_from_message(d: dict[str, Any]) -> Exchange:
 
 class JobProcessFailed(Exception):
     """The job process stopped without finishing its job (its message is redacted)."""
-
-
 
 
 # -- the host's side ---------------------------------------------------------------
@@ -159,11 +195,16 @@ class JobProcess:
 
         proc = subprocess.Popen(
             [sys.executable, "-m", "mobitui.core.job_process"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             start_new_session=True,  # the terminal's ^C and ^Z are the console's, not the job's
             # The key comes through the pipe only, so not even an exported one is passed on.
-            env={**{k: v for k, v in os.environ.items() if k not in (ENV_KEY, logs.ENV_LOG)},
-                 PARENT_ENV: str(os.getpid()), **logs.child_environment()},
+            env={
+                **{k: v for k, v in os.environ.items() if k not in (ENV_KEY, logs.ENV_LOG)},
+                PARENT_ENV: str(os.getpid()),
+                **logs.child_environment(),
+            },
         )
         logger.debug("job process %d started", proc.pid)
         return cls(proc)
@@ -201,9 +242,14 @@ class JobProcess:
         # For what the child says on stderr: any text, so the full redaction too.
         self._redact = lambda text: redactor.redact(redactor.redact_url(text))
         spec = {
-            "config": config.model_dump(mode="json"), "api_key": api_key, "journal": journal_path,
-            "concurrency": concurrency, "create": create, "resume": resume,
-            "log_limit": config.ui.log_limit, "read_only": read_only,
+            "config": config.model_dump(mode="json"),
+            "api_key": api_key,
+            "journal": journal_path,
+            "concurrency": concurrency,
+            "create": create,
+            "resume": resume,
+            "log_limit": config.ui.log_limit,
+            "read_only": read_only,
         }
         self.threads = [
             threading.Thread(target=self._read, name="mobitui-job-reader", daemon=True),
@@ -288,19 +334,22 @@ class JobProcess:
                 elif kind is JobMessage.END:  # told at once: the child's exit takes a while longer
                     self._settle(_progress_from_message(msg["progress"]))
                 elif kind is JobMessage.ERROR:
-                    self._settle(JobError(msg["message"]) if msg["type"] == "JobError"
-                                 else JobProcessFailed(msg["message"]))
+                    self._settle(
+                        JobError(msg["message"]) if msg["type"] == "JobError" else JobProcessFailed(msg["message"])
+                    )
             except (ValueError, KeyError, TypeError) as exc:  # a message of another version
                 self._stderr.append(f"unreadable {kind.value!r} message: {exc}")
         code = self._proc.wait()
         logger.debug("job process %d exited with code %s (job %s)", self._proc.pid, code, self._job_id)
         self._outbox.put(None)  # the writer thread ends and closes the child's stdin
         tail = self._redact("; ".join(line for line in self._stderr if line)[-500:])
-        self._settle(JobProcessFailed(
-            f"the bulk job's process ended (exit code {code}) before the job did"
-            + (f": {tail}" if tail else "")
-            + ". Numbers it had in flight are re-checked when the job is resumed."
-        ))
+        self._settle(
+            JobProcessFailed(
+                f"the bulk job's process ended (exit code {code}) before the job did"
+                + (f": {tail}" if tail else "")
+                + ". Numbers it had in flight are re-checked when the job is resumed."
+            )
+        )
 
     def _settle(self, outcome: Progress | BaseException) -> None:
         if self._future.done():
@@ -358,8 +407,9 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
     # bulk screen while a job runs: the newest log_limit are handed over at the end
     # (encoding every one as it happened cost the run a tenth of its time).
     recorder = Recorder(keep=int(spec.get("log_limit") or 500))
-    service = Service.open(config, spec["api_key"], Journal(spec["journal"]), recorder=recorder,
-                           concurrency=spec.get("concurrency"))
+    service = Service.open(
+        config, spec["api_key"], Journal(spec["journal"]), recorder=recorder, concurrency=spec.get("concurrency")
+    )
     job: BulkJob | None = None
     cancelled = threading.Event()
 
@@ -384,13 +434,15 @@ async def _serve(spec: dict[str, Any], out: _Out) -> None:
         on_event = lambda e: out.send(JobMessage.EVENT, event_to_message(e))  # noqa: E731
         jobs = JobService(config, spec["journal"], read_only=bool(spec.get("read_only")))
         if spec.get("resume") is not None:
-            job = jobs.make_job(service, resume=int(spec["resume"]), concurrency=spec.get("concurrency"),
-                                on_event=on_event)
+            job = jobs.make_job(
+                service, resume=int(spec["resume"]), concurrency=spec.get("concurrency"), on_event=on_event
+            )
         else:
             c = spec["create"]
             rows: list[EntryRow] = [tuple(r) for r in c["rows"]]
-            new: NewJob | None = NewJob(config.campaign(c["campaign_id"]), Operation(c["operation"]), rows,
-                                        c.get("source"))
+            new: NewJob | None = NewJob(
+                config.campaign(c["campaign_id"]), Operation(c["operation"]), rows, c.get("source")
+            )
             job = jobs.make_job(service, new=new, concurrency=spec.get("concurrency"), on_event=on_event)
             del rows, new, c["rows"]  # in the journal now: 100,000 of them held ~40 MB for the whole run
         out.send(JobMessage.JOB, {"id": job.job_id})
@@ -422,8 +474,8 @@ def main() -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     # Everything the job needs is imported while the spare waits for its job.
-    import mobitui.core.journal  # noqa: F401
-    import mobitui.core.service  # noqa: F401
+    import mobitui.core.journal
+    import mobitui.core.service
     import mobitui.core.transport  # noqa: F401
     from mobitui.core import client, loops
 
@@ -441,8 +493,11 @@ def main() -> int:
         return 2
     key = spec.get("api_key")
     logs.add_secret(key)
-    logger.debug("job process %d: %s", os.getpid(),
-                 f"resume job {spec['resume']}" if spec.get("resume") is not None else "create a job")
+    logger.debug(
+        "job process %d: %s",
+        os.getpid(),
+        f"resume job {spec['resume']}" if spec.get("resume") is not None else "create a job",
+    )
     try:
         loops.run(_serve(spec, out))
     except JobError as exc:
@@ -451,7 +506,9 @@ def main() -> int:
     except Exception as exc:  # told to the host, redacted, instead of a traceback on its screen
         logger.debug("job process %d failed", os.getpid(), exc_info=True)
         redactor = Recorder([key])
-        out.send(JobMessage.ERROR, {"type": "JobProcessFailed", "message": redactor.redact(f"{type(exc).__name__}: {exc}")})
+        out.send(
+            JobMessage.ERROR, {"type": "JobProcessFailed", "message": redactor.redact(f"{type(exc).__name__}: {exc}")}
+        )
     out.flush()
     return 0
 

@@ -60,7 +60,13 @@ from mobitui.core.runner import BulkRunner, JobThread
 from mobitui.core.service import Service
 
 __all__ = [
-    "JobError", "JobOutcome", "JobProcessFailed", "JobRefused", "JobRun", "JobService", "NewJob",
+    "JobError",
+    "JobOutcome",
+    "JobProcessFailed",
+    "JobRefused",
+    "JobRun",
+    "JobService",
+    "NewJob",
     "StoredJob",
 ]
 
@@ -86,15 +92,24 @@ class NewJob:
     source: str | None = None
 
     @classmethod
-    def of(cls, campaign: Campaign, operation: Operation, lines: Iterable[Entry | str | tuple[Any, ...]],
-           source: str | None = None) -> NewJob:
+    def of(
+        cls,
+        campaign: Campaign,
+        operation: Operation,
+        lines: Iterable[Entry | str | tuple[Any, ...]],
+        source: str | None = None,
+    ) -> NewJob:
         """From parsed entries (:func:`mobitui.core.paste.read`), plain MSISDNs or rows."""
         return cls(campaign, operation, list(entry_rows(lines)), source)
 
     def to_json(self) -> dict[str, Any]:
         """As a job process's job spec takes it."""
-        return {"campaign_id": self.campaign.campaign_id, "operation": self.operation.value,
-                "rows": self.rows, "source": self.source}
+        return {
+            "campaign_id": self.campaign.campaign_id,
+            "operation": self.operation.value,
+            "rows": self.rows,
+            "source": self.source,
+        }
 
 
 @dataclass(slots=True)
@@ -278,8 +293,15 @@ class JobService:
         if new is None:
             raise ValueError("a job is new or resumed")
         self.check_allowed(new.operation)
-        return BulkJob.create(service, new.campaign, new.rows, new.operation, concurrency=concurrency,
-                              source=new.source, on_event=on_event)
+        return BulkJob.create(
+            service,
+            new.campaign,
+            new.rows,
+            new.operation,
+            concurrency=concurrency,
+            source=new.source,
+            on_event=on_event,
+        )
 
     async def run(
         self,
@@ -308,8 +330,9 @@ class JobService:
             if on_event is not None:
                 on_event(event)
 
-        service = Service.open(self.config, api_key, journal, demo=self.demo, concurrency=concurrency,
-                               transport=self.transport)
+        service = Service.open(
+            self.config, api_key, journal, demo=self.demo, concurrency=concurrency, transport=self.transport
+        )
         job: BulkJob | None = None
         failure: BaseException | None = None
         try:
@@ -328,8 +351,9 @@ class JobService:
             await service.aclose()
         if job is None:
             return JobOutcome(None, None)
-        return JobOutcome(job.job_id, finished[0].state if finished else None, list(job.unwritten),
-                          job.journal_problems, failure)
+        return JobOutcome(
+            job.job_id, finished[0].state if finished else None, list(job.unwritten), job.journal_problems, failure
+        )
 
     def prepare(self) -> None:
         """Start a spare job process now: it imports the core while the operator pastes,
@@ -359,15 +383,26 @@ class JobService:
             self.check_allowed(new.operation)
         spare, self._spare = self._spare, None
         if spare is not None:
-            future = spare.start(self.config, api_key, str(self.journal_path),
-                                 create=new.to_json() if new is not None and resume is None else None,
-                                 resume=resume, recorder=recorder, read_only=self.read_only)
+            future = spare.start(
+                self.config,
+                api_key,
+                str(self.journal_path),
+                create=new.to_json() if new is not None and resume is None else None,
+                resume=resume,
+                recorder=recorder,
+                read_only=self.read_only,
+            )
             return JobRun(spare, future)
 
         def open_service() -> Service:  # on the job's thread: its transport and connection
-            return Service.open(self.config, api_key, Journal(self.journal_path),
-                                recorder=recorder.child() if recorder is not None else None,
-                                demo=self.demo, transport=self.transport)
+            return Service.open(
+                self.config,
+                api_key,
+                Journal(self.journal_path),
+                recorder=recorder.child() if recorder is not None else None,
+                demo=self.demo,
+                transport=self.transport,
+            )
 
         def make(service: Service, on_event: OnEvent) -> BulkJob:
             return self.make_job(service, new=new, resume=resume, on_event=on_event)

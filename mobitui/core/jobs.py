@@ -76,7 +76,6 @@ HEARTBEAT_EVERY = 5.0
 PAGE = 500
 
 
-
 class JobError(Exception):
     """A job cannot be found or taken over; the message says why."""
 
@@ -201,8 +200,14 @@ def entry_rows(numbers: Iterable[Entry | str | tuple[Any, ...]]) -> Iterator[Ent
             first = rest[0] if rest else None
             if msisdn:
                 seen.setdefault(str(msisdn), int(line))
-            yield (int(line), str(raw), (str(msisdn) if msisdn else None), str(verdict), str(reason),
-                   None if first is None else int(first))
+            yield (
+                int(line),
+                str(raw),
+                (str(msisdn) if msisdn else None),
+                str(verdict),
+                str(reason),
+                None if first is None else int(first),
+            )
         elif isinstance(n, Entry):
             if n.usable:
                 seen.setdefault(n.msisdn, n.line)  # type: ignore[arg-type]
@@ -249,14 +254,37 @@ class JobStore:
                 "INSERT INTO jobs (created_at, updated_at, heartbeat, os_user, host, ssh_client, pid,"
                 " pid_start, campaign_id, campaign_name, operation, route, state, concurrency, total,"
                 " lines, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,?)",
-                (now, now, time.time(), op.user, op.host, op.ssh_client, os.getpid(),
-                 _proc_start(os.getpid()), campaign.campaign_id, campaign.name, operation.value,
-                 route, JobState.RUNNING.value, concurrency, source),
+                (
+                    now,
+                    now,
+                    time.time(),
+                    op.user,
+                    op.host,
+                    op.ssh_client,
+                    os.getpid(),
+                    _proc_start(os.getpid()),
+                    campaign.campaign_id,
+                    campaign.name,
+                    operation.value,
+                    route,
+                    JobState.RUNNING.value,
+                    concurrency,
+                    source,
+                ),
             )
             job_id = int(cur.lastrowid or 0)
             rows = (
-                (job_id, pos, line, raw, msisdn, verdict, reason, first,
-                 ItemStatus.PENDING.value if msisdn else ItemStatus.SKIPPED.value)
+                (
+                    job_id,
+                    pos,
+                    line,
+                    raw,
+                    msisdn,
+                    verdict,
+                    reason,
+                    first,
+                    ItemStatus.PENDING.value if msisdn else ItemStatus.SKIPPED.value,
+                )
                 for pos, (line, raw, msisdn, verdict, reason, first) in enumerate(entry_rows(numbers))
             )
             db.executemany(
@@ -309,16 +337,23 @@ class JobStore:
             if row["state"] == JobState.RUNNING.value:
                 if self._owner_alive(row) and row["pid"] != os.getpid():
                     raise JobError(
-                        f"job {job_id} is still running (pid {row['pid']} on {row['host']}); "
-                        "it cannot be resumed twice"
+                        f"job {job_id} is still running (pid {row['pid']} on {row['host']}); it cannot be resumed twice"
                     )
                 self.interrupt(job_id)
             db.execute(
                 "UPDATE jobs SET state='running', finished_at=NULL, updated_at=?, heartbeat=?,"
                 " os_user=?, host=?, ssh_client=?, pid=?, pid_start=?, concurrency=? WHERE id=?",
-                (_now(), time.time(), self.journal.operator.user, self._host,
-                 self.journal.operator.ssh_client, os.getpid(), _proc_start(os.getpid()),
-                 concurrency or row["concurrency"], job_id),
+                (
+                    _now(),
+                    time.time(),
+                    self.journal.operator.user,
+                    self._host,
+                    self.journal.operator.ssh_client,
+                    os.getpid(),
+                    _proc_start(os.getpid()),
+                    concurrency or row["concurrency"],
+                    job_id,
+                ),
             )
             db.execute("COMMIT")
         except BaseException:
@@ -348,8 +383,7 @@ class JobStore:
     def heartbeat(self, job_id: int, counts: Counts) -> bool:
         """Still ours? False when another process has taken the job over."""
         cur = self.db.execute(
-            "UPDATE jobs SET heartbeat=?, updated_at=?, counts=? WHERE id=? AND state='running'"
-            " AND pid=? AND host=?",
+            "UPDATE jobs SET heartbeat=?, updated_at=?, counts=? WHERE id=? AND state='running' AND pid=? AND host=?",
             (time.time(), _now(), json.dumps(counts.to_json()), job_id, os.getpid(), self._host),
         )
         return cur.rowcount == 1
@@ -358,8 +392,7 @@ class JobStore:
         now = _now()
         self.db.execute(
             "UPDATE jobs SET state=?, updated_at=?, finished_at=?, counts=? WHERE id=?",
-            (state.value, now, now if state is JobState.DONE else None,
-             json.dumps(counts.to_json()), job_id),
+            (state.value, now, now if state is JobState.DONE else None, json.dumps(counts.to_json()), job_id),
         )
 
     def save_counts(self, job_id: int, counts: Counts) -> None:
@@ -409,8 +442,7 @@ class JobStore:
         outcome: dict[str, int] = {}
         state: dict[str, int] = {}
         for st, out, sub, n in self.db.execute(
-            "SELECT status, outcome, state, count(*) FROM job_items WHERE job_id=?"
-            " GROUP BY status, outcome, state",
+            "SELECT status, outcome, state, count(*) FROM job_items WHERE job_id=? GROUP BY status, outcome, state",
             (job_id,),
         ):
             status[st] = status.get(st, 0) + n
@@ -464,9 +496,7 @@ class JobStore:
     # -- writing progress ----------------------------------------------------
     def mark_in_flight(self, job_id: int, position: int) -> None:
         """Committed before the request leaves (autocommit connection)."""
-        self.db.execute(
-            "UPDATE job_items SET status='in_flight' WHERE job_id=? AND position=?", (job_id, position)
-        )
+        self.db.execute("UPDATE job_items SET status='in_flight' WHERE job_id=? AND position=?", (job_id, position))
 
     def record(self, job_id: int, campaign: Campaign, updates: Sequence[ItemUpdate]) -> None:
         """A batch of finished items in one transaction, each linked to its journal row.
@@ -484,8 +514,22 @@ class JobStore:
             for u in updates:
                 action = self.journal.record(campaign, u.result, job_id) if u.journal else None
                 r = u.result
-                rows.append((u.status.value, r.outcome.value, r.state, r.route.value, r.http_status,
-                             r.reference, r.error, u.note, action, job_id, job_id, u.position))
+                rows.append(
+                    (
+                        u.status.value,
+                        r.outcome.value,
+                        r.state,
+                        r.route.value,
+                        r.http_status,
+                        r.reference,
+                        r.error,
+                        u.note,
+                        action,
+                        job_id,
+                        job_id,
+                        u.position,
+                    )
+                )
             db.executemany(
                 "UPDATE job_items SET status=?, outcome=?, state=?, route=?, http_status=?,"
                 " reference=?, error=?, note=?, action_id=coalesce(?, (SELECT id FROM actions"
@@ -499,16 +543,16 @@ class JobStore:
             raise
 
     def requeue(self, job_id: int, position: int) -> None:
-        self.db.execute(
-            "UPDATE job_items SET status='pending' WHERE job_id=? AND position=?", (job_id, position)
-        )
+        self.db.execute("UPDATE job_items SET status='pending' WHERE job_id=? AND position=?", (job_id, position))
 
 
 def entry_of(item: dict[str, Any]) -> Entry:
     """A stored line of a job as a paste entry again (a job resumed on an empty screen)."""
     verdict, reason = item["verdict"] or "ok", item["reason"] or ""
     duplicate_of = None
-    if verdict == EntryVerdict.DUPLICATE:  # a stored word; the line of the first occurrence, as the paste parser found it
+    if (
+        verdict == EntryVerdict.DUPLICATE
+    ):  # a stored word; the line of the first occurrence, as the paste parser found it
         duplicate_of = item["duplicate_of"] if item.get("duplicate_of") is not None else 0
     kind = Verdict(verdict) if verdict in ("ok", "warning", "invalid") else Verdict.INVALID
     return Entry(item["line"], item["raw"], Parsed(item["raw"], item["msisdn"], kind, reason), duplicate_of)
@@ -519,9 +563,15 @@ def result_of(info: JobInfo, item: dict[str, Any]) -> Result | None:
     if not item["msisdn"] or item["status"] not in (ItemStatus.DONE, ItemStatus.UNKNOWN) or not item["outcome"]:
         return None
     return Result(
-        item["msisdn"], info.campaign_id, info.operation, Route(item["route"] or info.route),
-        Outcome(item["outcome"]), state=item["state"], http_status=item["http_status"],
-        reference=item["reference"], error=item["error"],
+        item["msisdn"],
+        info.campaign_id,
+        info.operation,
+        Route(item["route"] or info.route),
+        Outcome(item["outcome"]),
+        state=item["state"],
+        http_status=item["http_status"],
+        reference=item["reference"],
+        error=item["error"],
     )
 
 

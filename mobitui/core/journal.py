@@ -19,21 +19,20 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from mobitui.core import paths, schema
-from mobitui.core.results import Result
 from mobitui.core.config import Campaign
+from mobitui.core.results import Result
+from mobitui.core.schema import SCHEMA_VERSION, JournalFault, JournalFaultKind  # noqa: F401 - part of this module's API
 
 T = TypeVar("T")
-from mobitui.core.schema import SCHEMA_VERSION, JournalFault, JournalFaultKind  # noqa: F401 - part of this module's API
 
 logger = logging.getLogger(__name__)
 ATTEMPTED = "attempted"
 MAX_STORED_BODY = 256 * 1024
-
 
 
 class InFlight(Exception):
@@ -65,12 +64,12 @@ class Operator:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _ago(seconds: float) -> str:
     """The time ``seconds`` ago, in the journal's format (ISO, UTC, milliseconds)."""
-    return datetime.fromtimestamp(time.time() - seconds, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(time.time() - seconds, UTC).isoformat(timespec="milliseconds")
 
 
 def default_path(demo: bool = False) -> Path:
@@ -92,8 +91,14 @@ def _exchanges_json(result: Result) -> str:
 
 def _answer(result: Result) -> tuple[Any, ...]:
     """outcome, state, http_status, reference, error, exchanges: how a call ended."""
-    return (result.outcome.value, result.state, result.http_status, result.reference, result.error,
-            _exchanges_json(result))
+    return (
+        result.outcome.value,
+        result.state,
+        result.http_status,
+        result.reference,
+        result.error,
+        _exchanges_json(result),
+    )
 
 
 class Journal:
@@ -105,13 +110,13 @@ class Journal:
     ``timeout`` seconds, full, read-only, corrupt, its directory missing).
     """
 
-    def __init__(self, path: Path | str, operator: Operator | None = None, timeout: float | None = None,
-                 read_only: bool = False):
+    def __init__(
+        self, path: Path | str, operator: Operator | None = None, timeout: float | None = None, read_only: bool = False
+    ):
         self.path = Path(path)
         self.operator = operator or Operator.current()
         self.read_only = read_only
-        self._db = schema.connect(self.path, schema.BUSY_TIMEOUT if timeout is None else timeout,
-                                  read_only=read_only)
+        self._db = schema.connect(self.path, schema.BUSY_TIMEOUT if timeout is None else timeout, read_only=read_only)
 
     def close(self) -> None:
         self._db.close()
@@ -163,8 +168,17 @@ class Journal:
         op = self.operator
         now = _now()
         values = (
-            now, op.user, op.host, op.ssh_client, campaign.campaign_id, campaign.name,
-            msisdn, operation, route, ATTEMPTED, job_id,
+            now,
+            op.user,
+            op.host,
+            op.ssh_client,
+            campaign.campaign_id,
+            campaign.name,
+            msisdn,
+            operation,
+            route,
+            ATTEMPTED,
+            job_id,
         )
         insert = (
             "INSERT INTO actions (started_at, os_user, host, ssh_client, campaign_id, campaign_name,"
@@ -183,6 +197,7 @@ class Journal:
                 " AND started_at>?5 AND (?6 IS NULL OR job_id IS NOT ?6) ORDER BY id DESC LIMIT 20",
                 (msisdn, campaign.campaign_id, operation, ATTEMPTED, since, job_id),
             ).fetchall()
+
             def told(other: sqlite3.Row) -> str:
                 where = f"job {other['job_id']}" if other["job_id"] is not None else "a single unsubscribe"
                 return f"at {other['started_at'][11:19]} UTC ({where}, {other['os_user']}@{other['host']})"
@@ -195,9 +210,7 @@ class Journal:
             if recent_for and others:
                 other = others[0]
                 said = "was accepted" if other["outcome"] == "ok" else "has an unknown outcome"
-                raise RecentlyUnsubscribed(
-                    f"an unsubscribe of {msisdn} in {campaign.name} {said}, sent {told(other)}"
-                )
+                raise RecentlyUnsubscribed(f"an unsubscribe of {msisdn} in {campaign.name} {said}, sent {told(other)}")
             row = int(db.execute(insert, values).lastrowid or 0)
             db.execute("COMMIT")
         except BaseException:
@@ -232,8 +245,18 @@ class Journal:
             " campaign_name, msisdn, operation, route, outcome, state, http_status, reference, error,"
             " exchanges, job_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                now, now, op.user, op.host, op.ssh_client, campaign.campaign_id, campaign.name,
-                result.msisdn, result.operation.value, result.route.value, *_answer(result), job_id,
+                now,
+                now,
+                op.user,
+                op.host,
+                op.ssh_client,
+                campaign.campaign_id,
+                campaign.name,
+                result.msisdn,
+                result.operation.value,
+                result.route.value,
+                *_answer(result),
+                job_id,
             ),
         )
         return int(cur.lastrowid or 0)
@@ -261,8 +284,17 @@ class Journal:
         key: tuple[Any, ...] | None = None
         cur = self._db.execute("SELECT * FROM actions WHERE msisdn=? ORDER BY id DESC", (msisdn,))
         for r in cur:
-            this = (r["campaign_id"], r["route"], r["os_user"], r["host"], r["ssh_client"], r["outcome"],
-                    r["state"], r["http_status"], r["error"])
+            this = (
+                r["campaign_id"],
+                r["route"],
+                r["os_user"],
+                r["host"],
+                r["ssh_client"],
+                r["outcome"],
+                r["state"],
+                r["http_status"],
+                r["error"],
+            )
             if r["operation"] == "status" and out and key == this:
                 out[-1]["repeats"] += 1
                 out[-1]["first_started_at"] = r["started_at"]
@@ -289,7 +321,6 @@ class Journal:
         else:
             d["outcome_text"] = d["outcome"]
         return d
-
 
 
 class JournalThread:

@@ -109,8 +109,9 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     def _open(self):  # type: ignore[no-untyped-def]
         # os.open with the mode (and fchmod): never readable by others, whatever the umask.
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
-                     private.FILE_MODE)
+        fd = os.open(
+            self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), private.FILE_MODE
+        )
         try:
             if os.fstat(fd).st_mode & 0o777 != private.FILE_MODE:
                 os.fchmod(fd, private.FILE_MODE)
@@ -143,7 +144,7 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
         try:
             self._reopen_if_rotated()
             super().emit(record)  # rolls over (under the lock) when the file is full
-        except Exception:
+        except Exception:  # noqa: BLE001  logging's own contract: handleError decides
             self.handleError(record)
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)

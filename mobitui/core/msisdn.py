@@ -100,7 +100,7 @@ def _strip_formatting(raw: str) -> tuple[str, list[str]]:
             text, quotes = text[:-1].strip(), True
         m = _TEL.match(text)
         if m:
-            text = text[m.end():].strip()
+            text = text[m.end() :].strip()
             notes.append("removed the tel: scheme")
         if text == before:
             break
@@ -211,8 +211,12 @@ def normalise(raw: str, country: str | None = None) -> Parsed:
         text, note = spreadsheet
         inner = _normalise(raw, text, country)
         if inner.msisdn is None:
-            return Parsed(raw, None, Verdict.INVALID,
-                          f"looks like a spreadsheet number: {text} is not a phone number ({inner.reason})")
+            return Parsed(
+                raw,
+                None,
+                Verdict.INVALID,
+                f"looks like a spreadsheet number: {text} is not a phone number ({inner.reason})",
+            )
         notes = cleaned + [note] + ([inner.reason] if inner.reason else [])
         return Parsed(raw, inner.msisdn, Verdict.WARNING, "; ".join(notes))
     parsed = _normalise(raw, text, country)
@@ -229,27 +233,43 @@ def _spreadsheet(raw: str, text: str) -> Parsed | tuple[str, str] | None:
     if m:
         plus, whole, fraction = m.groups()
         if fraction.strip("0"):
-            return Parsed(raw, None, Verdict.INVALID,
-                          f"looks like a decimal number ({text}): a phone number has no decimal part")
-        return plus + whole, f"read {text} as a spreadsheet number: removed the decimal part {text[len(plus + whole):]!r}"
+            return Parsed(
+                raw, None, Verdict.INVALID, f"looks like a decimal number ({text}): a phone number has no decimal part"
+            )
+        return (
+            plus + whole,
+            f"read {text} as a spreadsheet number: removed the decimal part {text[len(plus + whole) :]!r}",
+        )
     if _LONG_ZERO_DECIMAL.match(text):
-        return Parsed(raw, None, Verdict.INVALID,
-                      f"ambiguous: {text} could be a spreadsheet number or digit groups; write it without "
-                      f"the {'.' if '.' in text else ','!r}")
+        return Parsed(
+            raw,
+            None,
+            Verdict.INVALID,
+            f"ambiguous: {text} could be a spreadsheet number or digit groups; write it without "
+            f"the {'.' if '.' in text else ','!r}",
+        )
     grouped = _GROUPED_DECIMAL.match(text)
     if grouped:
-        return Parsed(raw, None, Verdict.INVALID,
-                      f"ends like a spreadsheet number ({grouped.group(1)}), but in digit groups: not read, "
-                      "write the number alone")
+        return Parsed(
+            raw,
+            None,
+            Verdict.INVALID,
+            f"ends like a spreadsheet number ({grouped.group(1)}), but in digit groups: not read, "
+            "write the number alone",
+        )
     m = _SCIENTIFIC.match(text)
     if m:
         whole, fraction, exponent = m.group(1), m.group(2) or "", int(m.group(3))
         if len(whole) == 1 and whole != "0" and exponent == len(fraction):
             digits = whole + fraction  # every digit of the integer is shown
             return digits, f"read {text} as a spreadsheet number: {digits}"
-        return Parsed(raw, None, Verdict.INVALID,
-                      f"looks like a spreadsheet number: {text}, digits were lost "
-                      "(format the column as text, or as a number without decimals, and copy it again)")
+        return Parsed(
+            raw,
+            None,
+            Verdict.INVALID,
+            f"looks like a spreadsheet number: {text}, digits were lost "
+            "(format the column as text, or as a number without decimals, and copy it again)",
+        )
     return None
 
 
@@ -272,11 +292,15 @@ def _normalise(raw: str, text: str, country: str | None) -> Parsed:
         typed = compact[1:]
         notes.append("removed '+'")
     elif idd:
-        typed = compact[len(idd):]
+        typed = compact[len(idd) :]
         if typed.startswith("0"):
-            return Parsed(raw, None, Verdict.INVALID,
-                          f"starts with {compact[:len(idd) + 1]}: an international prefix other than "
-                          f"{idd}? write the number with + and its country code")
+            return Parsed(
+                raw,
+                None,
+                Verdict.INVALID,
+                f"starts with {compact[: len(idd) + 1]}: an international prefix other than "
+                f"{idd}? write the number with + and its country code",
+            )
         number, why = _try("+" + typed, None)
         notes.append(f"removed the international prefix {idd}")
     elif compact.startswith("0"):

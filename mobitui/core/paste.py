@@ -41,15 +41,68 @@ _PLAIN_FORM = re.compile(r"[+0-9 \-.()/]+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 # A header cell that names the phone-number column (its words, lowercased).
-PHONE_WORDS = frozenset({
-    "msisdn", "msisdns", "phone", "phones", "mobile", "mobiles", "number", "numbers", "tel",
-    "telephone", "cell", "cellphone", "cellular", "recipient", "recipients", "destination",
-    "subscriber", "subscribers", "whatsapp", "e164", "gsm", "mob", "phonenumber", "mobilenumber",
-    "msisdnnumber", "phoneno", "mobileno", "cellnumber", "telno", "numero", "número", "telefono",
-    "teléfono", "telefone", "nummer", "telefon", "handy",
-})
-_FILLER = frozenset({"no", "nr", "num", "the", "of", "international", "intl", "id", "customer",
-                     "user", "primary", "main", "to", "s", "e", "contact", "s", "msisdn"})
+PHONE_WORDS = frozenset(
+    {
+        "msisdn",
+        "msisdns",
+        "phone",
+        "phones",
+        "mobile",
+        "mobiles",
+        "number",
+        "numbers",
+        "tel",
+        "telephone",
+        "cell",
+        "cellphone",
+        "cellular",
+        "recipient",
+        "recipients",
+        "destination",
+        "subscriber",
+        "subscribers",
+        "whatsapp",
+        "e164",
+        "gsm",
+        "mob",
+        "phonenumber",
+        "mobilenumber",
+        "msisdnnumber",
+        "phoneno",
+        "mobileno",
+        "cellnumber",
+        "telno",
+        "numero",
+        "número",
+        "telefono",
+        "teléfono",
+        "telefone",
+        "nummer",
+        "telefon",
+        "handy",
+    }
+)
+_FILLER = frozenset(
+    {
+        "no",
+        "nr",
+        "num",
+        "the",
+        "of",
+        "international",
+        "intl",
+        "id",
+        "customer",
+        "user",
+        "primary",
+        "main",
+        "to",
+        "s",
+        "e",
+        "contact",
+        "msisdn",
+    }
+)
 
 
 class EntryVerdict(StrEnum):
@@ -145,7 +198,7 @@ def decode(data: bytes) -> tuple[str, str]:
         (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 (BOM)"),
     ):
         if data.startswith(bom):
-            return data[len(bom):].decode(codec, "replace"), name
+            return data[len(bom) :].decode(codec, "replace"), name
     if len(data) >= 4 and data.count(0) * 3 >= len(data):
         even, odd = data[0::2].count(0), data[1::2].count(0)
         if odd > 4 * even:
@@ -171,8 +224,10 @@ def _words(cell: str) -> list[str]:
 
 def _phone_label(cell: str) -> bool:
     words = _words(cell)
-    return bool(words) and any(w in PHONE_WORDS for w in words) and all(
-        w in PHONE_WORDS or w in _FILLER or w.isdigit() for w in words
+    return (
+        bool(words)
+        and any(w in PHONE_WORDS for w in words)
+        and all(w in PHONE_WORDS or w in _FILLER or w.isdigit() for w in words)
     )
 
 
@@ -267,11 +322,15 @@ def read(source: str | bytes, country: str | None = None, column: str | None = N
     if first is not None and REPLACEMENT not in lines[first]:
         cells = [c.strip() for c in _cells(lines[first], delimiter)]
         filled = [c for c in cells if c]
-        forced = column is not None and not column.strip().isdigit() and any(
-            c.strip("\"'").strip().casefold() == column.strip().casefold() for c in filled)
-        if forced or (not any(_phoneish(c) for c in filled) and (
-            any(_phone_label(c) for c in filled) or (len(filled) >= 2 and all(_label(c) for c in filled))
-        )):
+        forced = (
+            column is not None
+            and not column.strip().isdigit()
+            and any(c.strip("\"'").strip().casefold() == column.strip().casefold() for c in filled)
+        )
+        if forced or (
+            not any(_phoneish(c) for c in filled)
+            and (any(_phone_label(c) for c in filled) or (len(filled) >= 2 and all(_label(c) for c in filled)))
+        ):
             header = (first + 1, tuple(cells))
             labelled = [i for i, c in enumerate(cells) if c and _phone_label(c)]
             if column is None and labelled:
@@ -292,10 +351,11 @@ def read(source: str | bytes, country: str | None = None, column: str | None = N
         out.append(Entry(no, raw, parsed, dup, other))
 
     undecodable = (f"not valid {encoding}" if encoding != "text" else "bytes that are not text") + (
-        f" (shown as {REPLACEMENT}): line not read")
+        f" (shown as {REPLACEMENT}): line not read"
+    )
     for i, line in enumerate(lines):
         no = i + 1
-        if header is not None and no == header[0] or not line.strip():
+        if (header is not None and no == header[0]) or not line.strip():
             continue
         if REPLACEMENT in line:
             raw = line.strip()
@@ -316,9 +376,18 @@ def read(source: str | bytes, country: str | None = None, column: str | None = N
             # Read as separate fields, each part would be "too short": say what it is,
             # and send nothing (the digits are the operator's to confirm).
             joined = grouped.replace(",", "")
-            add(no, grouped, Parsed(grouped, None, Verdict.INVALID,
-                                    f"one number written with thousands separators? {joined} without them; "
-                                    "not sent: write it without commas"), ())
+            add(
+                no,
+                grouped,
+                Parsed(
+                    grouped,
+                    None,
+                    Verdict.INVALID,
+                    f"one number written with thousands separators? {joined} without them; "
+                    "not sent: write it without commas",
+                ),
+                (),
+            )
             continue
         filled = [c for c in cells if c]
         numbers = [c for c in filled if _phoneish(c)]

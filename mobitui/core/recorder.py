@@ -52,11 +52,15 @@ def unsafe_key(key: str) -> str | None:
     """
     key = key.strip()
     if len(key) < MIN_KEY_LENGTH:
-        return (f"the key has {len(key)} characters; mobitui needs at least {MIN_KEY_LENGTH} to keep it out "
-                "of logs and the journal without masking other text")
+        return (
+            f"the key has {len(key)} characters; mobitui needs at least {MIN_KEY_LENGTH} to keep it out "
+            "of logs and the journal without masking other text"
+        )
     if _NUMBERISH.fullmatch(key):
-        return ("the key is made of digits only, so it can occur inside phone numbers: masking it would "
-                "change MSISDNs in the log and the journal")
+        return (
+            "the key is made of digits only, so it can occur inside phone numbers: masking it would "
+            "change MSISDNs in the log and the journal"
+        )
     return None
 
 
@@ -371,9 +375,16 @@ class Recorder:
             attempt=attempt,
         )
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("exchange %d: %s %s -> %s in %.0f ms (attempt %d)%s", ex.id, ex.method, ex.url,
-                         ex.status if ex.status is not None else "no answer", ex.elapsed_ms, ex.attempt,
-                         f": {ex.error}" if ex.error else "")
+            logger.debug(
+                "exchange %d: %s %s -> %s in %.0f ms (attempt %d)%s",
+                ex.id,
+                ex.method,
+                ex.url,
+                ex.status if ex.status is not None else "no answer",
+                ex.elapsed_ms,
+                ex.attempt,
+                f": {ex.error}" if ex.error else "",
+            )
         self._tell(ex)
         return ex
 

@@ -105,7 +105,7 @@ class JobThread:
         loop = loops.new_event_loop()
         try:
             progress = loop.run_until_complete(self._run())
-        except BaseException as exc:  # handed to the host through the future
+        except BaseException as exc:  # noqa: BLE001  handed to the host through the future
             self._future.set_exception(exc)
         else:
             self._future.set_result(progress)
@@ -129,4 +129,3 @@ class JobThread:
     def join(self, timeout: float | None = None) -> None:
         if self.thread is not None:
             self.thread.join(timeout)
-

@@ -171,8 +171,7 @@ _WAYS: dict[JournalFaultKind, tuple[str, str]] = {
     ),
     JournalFaultKind.CORRUPT: (
         "it is not a readable SQLite database (damaged or not a journal)",
-        "move it aside (keep it for the audit; `sqlite3 FILE .recover` may save rows) "
-        "and mobitui starts a new one",
+        "move it aside (keep it for the audit; `sqlite3 FILE .recover` may save rows) and mobitui starts a new one",
     ),
     JournalFaultKind.MISSING_DIR: (
         "its directory does not exist and cannot be made",
@@ -340,15 +339,24 @@ def connect(path: Path | str, timeout: float | None = None, read_only: bool = Fa
 
 def _connect_read_only(path: Path, timeout: float) -> Connection:
     if not path.exists():
-        raise fault(JournalFaultKind.MISSING_DIR, path) if not path.parent.is_dir() else fault(JournalFaultKind.READ_ONLY, path)
+        raise (
+            fault(JournalFaultKind.MISSING_DIR, path)
+            if not path.parent.is_dir()
+            else fault(JournalFaultKind.READ_ONLY, path)
+        )
     last: JournalFault | None = None
     # mode=ro reads a WAL file whose -shm exists; where it cannot be made (a
     # read-only directory), immutable=1 reads the file as it is on disk (SQLite
     # takes no locks then: rows a writer elsewhere has not checkpointed are missed).
     for query in ("mode=ro", "immutable=1"):
         try:
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", timeout=timeout,
-                                 isolation_level=None, factory=Connection, uri=True)
+            db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?{query}",
+                timeout=timeout,
+                isolation_level=None,
+                factory=Connection,
+                uri=True,
+            )
         except sqlite3.Error as exc:
             last = fault_of(exc, path)
             continue

@@ -100,8 +100,7 @@ def _backend():  # type: ignore[no-untyped-def]
     name = f"{type(kr).__module__}.{type(kr).__name__}"
     if isinstance(kr, fail.Keyring) or name == "keyring.backends.null.Keyring":
         raise KeyringUnavailable(
-            "No usable keyring backend on this machine (typical on a headless server "
-            "over SSH). " + WAY_OUT
+            "No usable keyring backend on this machine (typical on a headless server over SSH). " + WAY_OUT
         )
     chained = getattr(kr, "backends", None)
     if chained is not None and not chained:
@@ -148,8 +147,12 @@ def lookup(account_id: str, timeout: float = TIMEOUT) -> KeyLookup:
     if env:
         why = unsafe_key(env)
         if why:
-            return KeyLookup(None, KeySource.NONE, "not consulted ($MOBITUI_API_KEY is set)",
-                             f"$MOBITUI_API_KEY cannot be used: {why}.")
+            return KeyLookup(
+                None,
+                KeySource.NONE,
+                "not consulted ($MOBITUI_API_KEY is set)",
+                f"$MOBITUI_API_KEY cannot be used: {why}.",
+            )
         return KeyLookup(env.strip(), KeySource.ENVIRONMENT, "not consulted ($MOBITUI_API_KEY is set)")
     try:
         backend = _with_deadline(lambda: _backend()[1], "find a backend", timeout)
@@ -165,13 +168,16 @@ def lookup(account_id: str, timeout: float = TIMEOUT) -> KeyLookup:
             None,
             KeySource.NONE,
             backend,
-            f"No API key stored for account {account_id}. Set one with `mobitui auth set` "
-            "or export MOBITUI_API_KEY.",
+            f"No API key stored for account {account_id}. Set one with `mobitui auth set` or export MOBITUI_API_KEY.",
         )
     why = unsafe_key(key)
     if why:
-        return KeyLookup(None, KeySource.NONE, backend, f"The stored API key cannot be used: {why}. "
-                         "Store the right one with `mobitui auth set`.")
+        return KeyLookup(
+            None,
+            KeySource.NONE,
+            backend,
+            f"The stored API key cannot be used: {why}. Store the right one with `mobitui auth set`.",
+        )
     return KeyLookup(key, KeySource.KEYRING, backend)
 
 

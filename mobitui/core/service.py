@@ -119,18 +119,37 @@ class Service:
         window = self.config.network.longest_wait + CLAIM_MARGIN
         try:
             row = await self.in_journal(
-                lambda j: j.begin(campaign, msisdn, "unsubscribe", route.value, job_id, exclusive_for=window,
-                                  recent_for=None if again else RECENT_UNSUBSCRIBE)
+                lambda j: j.begin(
+                    campaign,
+                    msisdn,
+                    "unsubscribe",
+                    route.value,
+                    job_id,
+                    exclusive_for=window,
+                    recent_for=None if again else RECENT_UNSUBSCRIBE,
+                )
             )
         except InFlight as exc:
             logger.debug("unsubscribe of %s via %s not sent: %s", msisdn, route.value, exc)
-            return Result(msisdn, campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.FAILED,
-                          error=f"Not sent: {exc}. Not unsubscribed twice; check its status.")
+            return Result(
+                msisdn,
+                campaign.campaign_id,
+                Operation.UNSUBSCRIBE,
+                route,
+                Outcome.FAILED,
+                error=f"Not sent: {exc}. Not unsubscribed twice; check its status.",
+            )
         except JournalFault as exc:
             logger.debug("unsubscribe of %s not sent: journal fault (%s)", msisdn, exc.kind, exc_info=True)
             self.journal_fault = exc
-            return Result(msisdn, campaign.campaign_id, Operation.UNSUBSCRIBE, route, Outcome.FAILED,
-                          error=f"Not sent: {exc}. Nothing is sent that the journal does not record first.")
+            return Result(
+                msisdn,
+                campaign.campaign_id,
+                Operation.UNSUBSCRIBE,
+                route,
+                Outcome.FAILED,
+                error=f"Not sent: {exc}. Nothing is sent that the journal does not record first.",
+            )
         logger.debug("unsubscribe of %s via %s: journal row %s written, sending", msisdn, route.value, row)
         t0 = time.perf_counter()
         result = await self.client.unsubscribe(campaign, msisdn, reference=plan.reference(row))
@@ -138,8 +157,9 @@ class Service:
         try:
             await self.in_journal(lambda j: j.finish(row, result))
         except JournalFault as exc:
-            logger.debug("journal fault recording the outcome of row %s (%s): it stays 'attempted'",
-                         row, exc.kind, exc_info=True)
+            logger.debug(
+                "journal fault recording the outcome of row %s (%s): it stays 'attempted'", row, exc.kind, exc_info=True
+            )
             self.journal_fault = exc
             result.journal_error = str(exc)
         else:
@@ -158,7 +178,14 @@ def log_answer(result: Result, t0: float, job_id: int | None) -> None:
     milliseconds since ``t0`` (a :func:`time.perf_counter` reading); the request's
     redacted URL is in the recorder's line before it."""
     if logger.isEnabledFor(logging.DEBUG):
-        logger.debug("%s %s via %s%s: %s, HTTP %s, %.0f ms%s", result.operation.value, result.msisdn,
-                     result.route.value, f" (job {job_id})" if job_id is not None else "",
-                     result.outcome.value, result.http_status, (time.perf_counter() - t0) * 1000,
-                     f": {result.error}" if result.error else "")
+        logger.debug(
+            "%s %s via %s%s: %s, HTTP %s, %.0f ms%s",
+            result.operation.value,
+            result.msisdn,
+            result.route.value,
+            f" (job {job_id})" if job_id is not None else "",
+            result.outcome.value,
+            result.http_status,
+            (time.perf_counter() - t0) * 1000,
+            f": {result.error}" if result.error else "",
+        )

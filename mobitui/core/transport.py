@@ -131,8 +131,9 @@ class _HeldWrites(httpcore.AsyncNetworkStream):
         self._held.clear()
         await self._stream.aclose()
 
-    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
         await self._flush()
         return _HeldWrites(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
@@ -150,10 +151,21 @@ class _Backend(httpcore.AsyncNetworkBackend):
     def __init__(self) -> None:
         self._anyio = httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None, socket_options: object = None) -> httpcore.AsyncNetworkStream:
-        stream = await self._anyio.connect_tcp(host, port, timeout=timeout, local_address=local_address,
-                                               socket_options=socket_options)  # type: ignore[arg-type]
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: object = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._anyio.connect_tcp(
+            host,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,  # type: ignore[arg-type]
+        )
         return _HeldWrites(stream)
 
     async def sleep(self, seconds: float) -> None:
@@ -238,8 +250,14 @@ def _phase_of(exc: BaseException) -> Phase:
 class _Answer(httpx.AsyncByteStream):
     """The answer's body; closing it gives the connection back to the pool."""
 
-    def __init__(self, transport: HttpcoreTransport, conn: httpcore.AsyncConnectionInterface,
-                 origin: OriginKey, response: httpcore.Response, reused: bool) -> None:
+    def __init__(
+        self,
+        transport: HttpcoreTransport,
+        conn: httpcore.AsyncConnectionInterface,
+        origin: OriginKey,
+        response: httpcore.Response,
+        reused: bool,
+    ) -> None:
         self._transport = transport
         self._conn = conn
         self._origin = origin
@@ -278,8 +296,14 @@ class HttpcoreTransport(httpx.AsyncBaseTransport):
     ``http://`` origin is sent to it in absolute form, one to ``https://`` through a
     CONNECT tunnel. Proxy credentials go in ``Proxy-Authorization`` (Basic, RFC 7617)."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, *, max_connections: int = 100,
-                 keepalive_expiry: float = 5.0, proxy: str | None = None) -> None:
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext,
+        *,
+        max_connections: int = 100,
+        keepalive_expiry: float = 5.0,
+        proxy: str | None = None,
+    ) -> None:
         self._ssl = ssl_context
         self._max = max(1, max_connections)
         self._expiry = keepalive_expiry
@@ -303,13 +327,21 @@ class HttpcoreTransport(httpx.AsyncBaseTransport):
             )
         if origin.scheme == b"http":
             return AsyncForwardHTTPConnection(
-                proxy_origin=self._proxy_origin, remote_origin=origin, proxy_headers=self._proxy_headers,
-                keepalive_expiry=self._expiry, network_backend=self._backend, proxy_ssl_context=self._ssl,
+                proxy_origin=self._proxy_origin,
+                remote_origin=origin,
+                proxy_headers=self._proxy_headers,
+                keepalive_expiry=self._expiry,
+                network_backend=self._backend,
+                proxy_ssl_context=self._ssl,
             )
         return AsyncTunnelHTTPConnection(
-            proxy_origin=self._proxy_origin, remote_origin=origin, ssl_context=self._ssl,
-            proxy_ssl_context=self._ssl, proxy_headers=self._proxy_headers,
-            keepalive_expiry=self._expiry, network_backend=self._backend,
+            proxy_origin=self._proxy_origin,
+            remote_origin=origin,
+            ssl_context=self._ssl,
+            proxy_ssl_context=self._ssl,
+            proxy_headers=self._proxy_headers,
+            keepalive_expiry=self._expiry,
+            network_backend=self._backend,
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -343,8 +375,12 @@ class HttpcoreTransport(httpx.AsyncBaseTransport):
                 response = await conn.handle_async_request(core_request)
             except httpcore.TimeoutException as exc:
                 raise TransportError(_phase_of(exc), str(exc) or type(exc).__name__, reused=reused) from exc
-            except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError,
-                    httpcore.UnsupportedProtocol) as exc:
+            except (
+                httpcore.NetworkError,
+                httpcore.ProtocolError,
+                httpcore.ProxyError,
+                httpcore.UnsupportedProtocol,
+            ) as exc:
                 raise TransportError(_phase_of(exc), str(exc) or type(exc).__name__, reused=reused) from exc
         except BaseException:
             if conn is None:

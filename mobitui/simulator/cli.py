@@ -170,9 +170,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="print the sample subscribers and magic numbers, then exit",
     )
     bad = parser.add_argument_group("misbehaviour for the whole run (magic numbers come on top)")
-    bad.add_argument(
-        "--latency-ms", type=_non_negative, default=0.0, metavar="MS", help="delay every answer by MS"
-    )
+    bad.add_argument("--latency-ms", type=_non_negative, default=0.0, metavar="MS", help="delay every answer by MS")
     bad.add_argument(
         "--jitter-ms", type=_non_negative, default=0.0, metavar="MS", help="add a random 0..MS to every delay"
     )
@@ -223,9 +221,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="apply an unsubscribe when its answer leaves, after the latency, as a slow gateway "
         "does (default: on arrival); a client that gives up or dies meanwhile does not stop it",
     )
-    bad.add_argument(
-        "--seed", type=int, default=None, metavar="N", help="seed the random choices (reproducible runs)"
-    )
+    bad.add_argument("--seed", type=int, default=None, metavar="N", help="seed the random choices (reproducible runs)")
 
 
 def default_api_key(config: Config) -> tuple[str, str] | None:
@@ -297,8 +293,7 @@ def _banner(url: str, config: Config, key_source: str, options: SimOptions) -> s
     ]
     width = max(len(c.name) for c in config.campaigns)
     rows += [
-        ("Campaign", f"{c.name.ljust(width)}  {c.campaign_id}  {c.unsubscribe_via.value}")
-        for c in config.campaigns
+        ("Campaign", f"{c.name.ljust(width)}  {c.campaign_id}  {c.unsubscribe_via.value}") for c in config.campaigns
     ]
     return (
         f"mobitui simulator listening on {url}  (Ctrl-C to stop)\n"

@@ -63,9 +63,7 @@ class DoiApi:
 
         if len(segments) != 2:
             return fail("expected /api/doi/<account_id>/<api_key>/")
-        if not (
-            same_secret(account.lower(), self.sim.account_id) and same_secret(segments[1], self.sim.api_key)
-        ):
+        if not (same_secret(account.lower(), self.sim.account_id) and same_secret(segments[1], self.sim.api_key)):
             return decision({"590": BAD_CREDENTIALS})
         missing = next((name for name in REQUIRED if not value[name]), None)
         if missing:
@@ -105,6 +103,4 @@ class DoiApi:
         return response(200, encode_json(answer, style), JSON)
 
     def refuse_credentials(self, decision: Decision, style: Style) -> Response:
-        return self.render(
-            Decision(Operation.DOI_STOP, 200, {"590": BAD_CREDENTIALS}, BAD_CREDENTIALS), style
-        )
+        return self.render(Decision(Operation.DOI_STOP, 200, {"590": BAD_CREDENTIALS}, BAD_CREDENTIALS), style)

@@ -23,10 +23,7 @@ def endpoint(api: Api, sim: SimState) -> Callable[[Request], Awaitable[Response]
         style = Style.DOCS if sim.options.docs_bodies else Style.PLAIN
         fault = faults.choose(decision, sim)
         acts = decision.commit is not None and (fault is None or fault.acts)
-        if fault is None:
-            answer = api.render(decision, style)
-        else:
-            answer = faults.respond(fault, decision, api, sim, style)
+        answer = api.render(decision, style) if fault is None else faults.respond(fault, decision, api, sim, style)
         delay = sim.latency() + (fault.delay if fault else 0.0)
         if decision.commit is not None:
             delay += sim.options.stop_latency_ms / 1000

@@ -15,9 +15,7 @@ TEXT = "text/plain"
 HTML = "text/html"
 
 
-def response(
-    status: int, body: bytes | str, media_type: str, headers: dict[str, str] | None = None
-) -> Response:
+def response(status: int, body: bytes | str, media_type: str, headers: dict[str, str] | None = None) -> Response:
     return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 

@@ -82,9 +82,7 @@ class SimulatorServer:
         self._error: BaseException | None = None
 
     @classmethod
-    def demo(
-        cls, options: SimOptions | None = None, host: str = "127.0.0.1", port: int = 0
-    ) -> SimulatorServer:
+    def demo(cls, options: SimOptions | None = None, host: str = "127.0.0.1", port: int = 0) -> SimulatorServer:
         """The built-in demo (config and key from :mod:`demo`) pointed at this server."""
         sock = bind_socket(host, port)
         return cls(demo_config(url_of(sock)), DEMO_API_KEY, options, sock=sock)
@@ -119,7 +117,7 @@ class SimulatorServer:
         assert self._server is not None
         try:
             self._server.run(sockets=[self._sock])
-        except BaseException as exc:  # reported by start(); a daemon thread has no one else to tell
+        except BaseException as exc:  # noqa: BLE001  reported by start(); a daemon thread has no one else to tell
             self._error = exc
 
     def stop(self) -> None:

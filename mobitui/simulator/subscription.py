@@ -135,9 +135,7 @@ class SubscriptionApi:
         given = given.strip().lower()
         account = self.sim.account_id
         # The campaign id as the client wrote it in the path, or in canonical lowercase.
-        return any(
-            same_secret(given, expected_signature(account, cid, msisdn)) for cid in {path_id, campaign_id}
-        )
+        return any(same_secret(given, expected_signature(account, cid, msisdn)) for cid in {path_id, campaign_id})
 
     @staticmethod
     def _keyword_problem(campaign: Campaign, keyword: str | None) -> str | None:

@@ -20,14 +20,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Input, Static, TextArea
 from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from mobitui.core.results import Result
 from mobitui.core.config import Campaign, ConfigError, ConfigMissing
 from mobitui.core.journal import Journal, JournalFault
 from mobitui.core.recorder import Exchange, Recorder
+from mobitui.core.results import Result
 from mobitui.core.secrets import KeyLookup
 from mobitui.runtime import Runtime
 from mobitui.tui.memory import Memory
@@ -128,8 +128,9 @@ class MobituiApp(App[str]):
         self.read_only = read_only or cfg.ui.read_only
         from mobitui.core.job_service import JobService
 
-        self.jobs = JobService(cfg, runtime.journal_path, read_only=self.read_only, demo=runtime.demo,
-                               transport=transport)
+        self.jobs = JobService(
+            cfg, runtime.journal_path, read_only=self.read_only, demo=runtime.demo, transport=transport
+        )
         self.memory = Memory.load(runtime.demo)
         self.campaign = self._initial_campaign(campaign)
 
@@ -145,8 +146,12 @@ class MobituiApp(App[str]):
           focus goes to the MSISDN field (focus moves there first, and the field
           starts empty), instead of into a widget that drops it.
         """
-        if (isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
-                and self.runtime is not None and len(self.screen_stack) == 1):
+        if (
+            isinstance(event, (events.Key, events.Paste))
+            and not event.is_forwarded
+            and self.runtime is not None
+            and len(self.screen_stack) == 1
+        ):
             if isinstance(event, events.Key) and self._is_esc_then_key(event):
                 await super().on_event(events.Key("escape", "\x1b"))
                 char = event.character or ""
@@ -267,17 +272,23 @@ class MobituiApp(App[str]):
         from mobitui.tui.widgets.lookup import MsisdnInput
 
         app = self.BINDINGS
-        return clashes(keymap, {
-            "main screen": [app, MsisdnInput.BINDINGS],
-            "request log": [app, RequestLog.BINDINGS],
-            "bulk screen": [app, BulkScreen.BINDINGS],
-            "unsubscribe dialog": [app, UnsubscribeConfirm.BINDINGS],
-            "bulk unsubscribe dialog": [app, BulkUnsubscribeConfirm.BINDINGS],
-            "export dialog": [app, ExportPrompt.BINDINGS],
-            "exchange view": [app, ExchangeDetail.BINDINGS],
-            "help": [app, HelpScreen.BINDINGS],
-            "problem screen": [app, ProblemScreen.BINDINGS],
-        })
+        # Off the main screen its actions are switched off (check_action), so their keys
+        # are free there: everywhere = "f5" beside the bulk screen's F5 is no clash.
+        elsewhere = [b for b in app if isinstance(b, Binding) and b.action not in self.MAIN_SCREEN_ACTIONS]
+        return clashes(
+            keymap,
+            {
+                "main screen": [app, MsisdnInput.BINDINGS],
+                "request log": [app, RequestLog.BINDINGS],
+                "bulk screen": [elsewhere, BulkScreen.BINDINGS],
+                "unsubscribe dialog": [elsewhere, UnsubscribeConfirm.BINDINGS],
+                "bulk unsubscribe dialog": [elsewhere, BulkUnsubscribeConfirm.BINDINGS],
+                "export dialog": [elsewhere, ExportPrompt.BINDINGS],
+                "exchange view": [elsewhere, ExchangeDetail.BINDINGS],
+                "help": [elsewhere, HelpScreen.BINDINGS],
+                "problem screen": [elsewhere, ProblemScreen.BINDINGS],
+            },
+        )
 
     def on_mount(self) -> None:
         keep_esc_before_characters()
@@ -290,8 +301,12 @@ class MobituiApp(App[str]):
             clashing = self._key_clashes(cfg.ui.keys)
             if clashing:
                 self.notify(
-                    "[ui.keys] not applied, the default keys are in use: " + "; ".join(clashing)
-                    + ". Give one of each pair another key.", severity="error", timeout=60, markup=False,
+                    "[ui.keys] not applied, the default keys are in use: "
+                    + "; ".join(clashing)
+                    + ". Give one of each pair another key.",
+                    severity="error",
+                    timeout=60,
+                    markup=False,
                 )
             else:
                 self.set_keymap(cfg.ui.keys)
@@ -362,8 +377,12 @@ class MobituiApp(App[str]):
             recorder = Recorder(keep=cfg.ui.log_limit)
             recorder.subscribe(self._on_exchange)
             service = Service.open(
-                cfg, None, JournalThread(self.runtime.journal_path, timeout=JOURNAL_BUSY_TIMEOUT), recorder=recorder,
-                demo=self.runtime.demo, transport=self._transport,
+                cfg,
+                None,
+                JournalThread(self.runtime.journal_path, timeout=JOURNAL_BUSY_TIMEOUT),
+                recorder=recorder,
+                demo=self.runtime.demo,
+                transport=self._transport,
             )
         except Exception as exc:  # every lookup waiting for the core is told, none spins for ever
             logger.debug("the core could not be started", exc_info=True)
@@ -374,8 +393,12 @@ class MobituiApp(App[str]):
     def _core_failed(self, why: str) -> None:
         self._core_failure = why
         self._core_ready.set()
-        self.notify(f"The console could not start its core: {why}. Restart mobitui; nothing was sent.",
-                    severity="error", markup=False, timeout=30)
+        self.notify(
+            f"The console could not start its core: {why}. Restart mobitui; nothing was sent.",
+            severity="error",
+            markup=False,
+            timeout=30,
+        )
 
     def _core_started(self, service: Service) -> None:
         self.service = service
@@ -402,6 +425,7 @@ class MobituiApp(App[str]):
         service = self.service
         if service is None:
             return
+
         def probe(j: Journal) -> list[JobInfo]:
             j.check_writable()  # reads may work while writes cannot (a held lock, a full disk)
             return JobService.interrupted(j)
@@ -526,8 +550,14 @@ class MobituiApp(App[str]):
         # Told once in full; then one line that stays, so the state below is not
         # pushed off an 80x24 screen (F1 repeats the whole text).
         self.notify(self.key_notice, title="No API key", severity="warning", timeout=20, markup=False)
-        notice.update(plain("No API key: status only" + (", no gateway unsubscribe" if gateway else "")
-                            + ". F1 says how to set one.", 200))  # fits 80 columns
+        notice.update(
+            plain(
+                "No API key: status only"
+                + (", no gateway unsubscribe" if gateway else "")
+                + ". F1 says how to set one.",
+                200,
+            )
+        )  # fits 80 columns
         notice.display = True
 
     # -- campaign ----------------------------------------------------------------
@@ -615,8 +645,11 @@ class MobituiApp(App[str]):
         panel.show(campaign, result)
         self.query_one("#campaigns", CampaignPane).set_server_info(campaign.campaign_id, result.answer)
         if result.journal_error:
-            self.notify(f"The check of {msisdn} could not be journalled: {plain(result.journal_error, 200).plain}",
-                        severity="warning", markup=False)
+            self.notify(
+                f"The check of {msisdn} could not be journalled: {plain(result.journal_error, 200).plain}",
+                severity="warning",
+                markup=False,
+            )
 
     def _poll_status(self) -> None:
         panel = next(self.query("#status").results(StatusPanel), None)
@@ -672,9 +705,7 @@ class MobituiApp(App[str]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unsubscribe" and getattr(self, "read_only", False):
             return False
-        if action in self.MAIN_SCREEN_ACTIONS and (
-            self.runtime is None or len(self.screen_stack) > 1
-        ):
+        if action in self.MAIN_SCREEN_ACTIONS and (self.runtime is None or len(self.screen_stack) > 1):
             return False  # these act on the main screen's widgets, not on a dialog or the bulk screen
         return True
 
@@ -696,14 +727,18 @@ class MobituiApp(App[str]):
         if self.journal_fault is not None:
             self.notify(
                 f"Not sent: an unsubscribe is written to the journal before it is sent, and {self.journal_fault}",
-                severity="error", markup=False, timeout=20,
+                severity="error",
+                markup=False,
+                timeout=20,
             )
             return
         # The number in the panel, never what is half-typed in the field.
         target = self._shown_target()
         if target is None:
-            self.notify("Look a number up first (Enter): unsubscribe acts on the number shown in the "
-                        "status panel.", markup=False)
+            self.notify(
+                "Look a number up first (Enter): unsubscribe acts on the number shown in the status panel.",
+                markup=False,
+            )
             return
         campaign, msisdn = target
         if self._refuse_in_flight(campaign, msisdn):
@@ -717,7 +752,8 @@ class MobituiApp(App[str]):
         self.notify(
             f"An unsubscribe of {msisdn} in {campaign.name} is in flight (sent {int(self.clock() - since)} s ago); "
             "not sent again. Its answer will show in the panel.",
-            severity="warning", markup=False,
+            severity="warning",
+            markup=False,
         )
         return True
 
@@ -739,8 +775,9 @@ class MobituiApp(App[str]):
         if known is None or (known.campaign_id, known.msisdn) != (campaign.campaign_id, msisdn):
             known = None
         plan = service.plan_unsubscribe(campaign, msisdn)
-        dialog = UnsubscribeConfirm(campaign, msisdn, plan, known=known, recent=recent,
-                                    journal_problem=problem, clock=self.clock)
+        dialog = UnsubscribeConfirm(
+            campaign, msisdn, plan, known=known, recent=recent, journal_problem=problem, clock=self.clock
+        )
 
         def answered(confirmed: bool | None) -> None:
             if not confirmed:
@@ -760,14 +797,20 @@ class MobituiApp(App[str]):
         try:
             service = await self.core()
             result = await service.unsubscribe(campaign, msisdn, again=again)
-        except Exception as exc:  # noqa: BLE001 - told as it is: the request may have left
+        except Exception as exc:
             from mobitui.core.results import Operation, Outcome
 
             logger.debug("unsubscribe of %s failed in the console", msisdn, exc_info=True)
 
-            result = Result(msisdn, campaign.campaign_id, Operation.UNSUBSCRIBE, campaign.unsubscribe_via,
-                            Outcome.UNKNOWN, error=f"mobitui failed while unsubscribing ({type(exc).__name__}); "
-                            "the request may have left: outcome unknown, check status.")
+            result = Result(
+                msisdn,
+                campaign.campaign_id,
+                Operation.UNSUBSCRIBE,
+                campaign.unsubscribe_via,
+                Outcome.UNKNOWN,
+                error=f"mobitui failed while unsubscribing ({type(exc).__name__}); "
+                "the request may have left: outcome unknown, check status.",
+            )
         panel.unsubscribe_finished(campaign, result)
         self._notify_result(campaign, result)
         if service is not None and service.journal_fault is not None:
@@ -782,7 +825,9 @@ class MobituiApp(App[str]):
             self.notify(
                 f"{what} accepted, could not be journalled: {plain(result.journal_error, 200).plain}. "
                 "The journal's row says 'attempted'; do not send it again.",
-                severity="warning", markup=False, timeout=20,
+                severity="warning",
+                markup=False,
+                timeout=20,
             )
         elif result.ok:
             self.notify(f"{what} accepted.", markup=False)
@@ -892,8 +937,13 @@ class MobituiApp(App[str]):
         from mobitui.core import logs
 
         debug_log = logs.current_path()
-        self.push_screen(HelpScreen(self.key_rows(), [self.key_notice] if self.key_notice else [],
-                                    debug_log=str(debug_log) if debug_log else None))
+        self.push_screen(
+            HelpScreen(
+                self.key_rows(),
+                [self.key_notice] if self.key_notice else [],
+                debug_log=str(debug_log) if debug_log else None,
+            )
+        )
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -926,4 +976,3 @@ class MobituiApp(App[str]):
                 markup=False,
                 timeout=20,
             )
-

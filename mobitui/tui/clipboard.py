@@ -59,11 +59,20 @@ def describe(what: str, tmux: str | None) -> tuple[str, bool]:
     """The operator's message for a copy whose tmux step returned ``tmux`` (see
     :func:`to_tmux`), and whether it is a warning."""
     if tmux is None:
-        return (f"{what}: sent to your terminal's clipboard with OSC 52 "
-                "(works where the terminal allows it; over SSH too).", False)
+        return (
+            f"{what}: sent to your terminal's clipboard with OSC 52 "
+            "(works where the terminal allows it; over SSH too).",
+            False,
+        )
     if tmux == "ok":
-        return (f"{what}: copied into tmux's paste buffer (prefix + ] pastes it; tmux also passes it "
-                "to your terminal's clipboard where set-clipboard allows).", False)
-    return (f"{what}: NOT in tmux's buffer ({tmux}); sent with OSC 52, which tmux's default "
-            "set-clipboard external discards. Save it to a file instead, or set "
-            "`set -g set-clipboard on` in tmux.", True)
+        return (
+            f"{what}: copied into tmux's paste buffer (prefix + ] pastes it; tmux also passes it "
+            "to your terminal's clipboard where set-clipboard allows).",
+            False,
+        )
+    return (
+        f"{what}: NOT in tmux's buffer ({tmux}); sent with OSC 52, which tmux's default "
+        "set-clipboard external discards. Save it to a file instead, or set "
+        "`set -g set-clipboard on` in tmux.",
+        True,
+    )

@@ -26,7 +26,7 @@ def clashes(keymap: Mapping[str, str], contexts: Mapping[str, Sequence[Iterable[
     for place, lists in contexts.items():
         bindings = [b for group in lists for b in group if isinstance(b, Binding) and b.id]
         for i, a in enumerate(bindings):
-            for b in bindings[i + 1:]:
+            for b in bindings[i + 1 :]:
                 if a.id == b.id or (a.id not in keymap and b.id not in keymap):
                     continue
                 for key in sorted(_keys(a, keymap) & _keys(b, keymap)):

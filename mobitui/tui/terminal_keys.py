@@ -31,7 +31,8 @@ def keep_esc_before_characters() -> int:
     from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 
     doomed = [
-        seq for seq, value in ANSI_SEQUENCES_KEYS.items()
+        seq
+        for seq, value in ANSI_SEQUENCES_KEYS.items()
         if len(seq) == 2 and seq[0] == "\x1b" and seq[1] in string.printable and isinstance(value, str)
     ]
     for seq in doomed:

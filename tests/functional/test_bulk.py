@@ -48,7 +48,7 @@ def test_paste_reads_every_format_separator_duplicate_and_junk():
         "  0700 000 101  ",  # the first number again, national form
         "call me maybe; 12; +44 7700 900123",
         "254700000106,254700000106",
-        "=HYPERLINK(\"x\")",
+        '=HYPERLINK("x")',
     ]
     entries = paste.parse(lines, "KE")
     usable = [e.msisdn for e in entries if e.usable]
@@ -59,10 +59,17 @@ def test_paste_reads_every_format_separator_duplicate_and_junk():
     assert set(bad) == {"12", '=HYPERLINK("x")'}
     assert bad["12"] and bad['=HYPERLINK("x")'].startswith("contains '='")
     # Words beside numbers on a line are the line's other fields, not invalid numbers.
-    assert {e.raw: e.other for e in entries if e.line == 5} == {"12": ("call me maybe",),
-                                                              "+44 7700 900123": ("call me maybe",)}
+    assert {e.raw: e.other for e in entries if e.line == 5} == {
+        "12": ("call me maybe",),
+        "+44 7700 900123": ("call me maybe",),
+    }
     assert [e.line for e in entries][:4] == [1, 1, 1, 1]  # four fields on line 1
-    assert paste.counts(entries) == {"ok": 6, "warning": 1, "invalid": 2, "duplicate": 2}  # +44 7700 900: a drama number
+    assert paste.counts(entries) == {
+        "ok": 6,
+        "warning": 1,
+        "invalid": 2,
+        "duplicate": 2,
+    }  # +44 7700 900: a drama number
 
 
 def test_paste_of_100000_lines_is_correct():
@@ -100,7 +107,7 @@ async def test_bulk_status_reports_counts_events_and_links_the_journal(simulator
     results = [e for e in events if isinstance(e, ItemResult)]
     assert sorted(e.msisdn for e in results) == sorted(m for m, _, _ in SAMPLES)
     assert last.total == 13 and last.done == 13 and last.left == 0 and last.pending == 0
-    assert last.states == {s: 1 for s in STATES}
+    assert last.states == dict.fromkeys(STATES, 1)
     assert last.outcomes == {"ok": 13}
     # Every request the server got is a number of the job, once.
     assert Counter(r.msisdn for r in api_records(simulator)) == Counter(m for m, _, _ in SAMPLES)
@@ -236,9 +243,7 @@ async def test_rate_limit_pauses_the_whole_job_and_unsubscribes_each_number_once
 # -- resume ----------------------------------------------------------------------
 
 
-async def test_resume_settles_numbers_that_may_have_been_sent_before_sending_anything(
-    simulator, sim_config, tmp_path
-):
+async def test_resume_settles_numbers_that_may_have_been_sent_before_sending_anything(simulator, sim_config, tmp_path):
     """A crash left four unsubscribes in flight; each is settled the right way (after the
     attempts are as old as the client can hold one: a short window, tests/support/network.py)."""
     service = open_service(short_window(sim_config), tmp_path)
@@ -252,8 +257,19 @@ async def test_resume_settles_numbers_that_may_have_been_sent_before_sending_any
         store.mark_in_flight(job_id, pos)
         row = journal.begin(campaign, m, "unsubscribe", "subscription-api", job_id)
         if m == answered:  # the answer was journalled, the job's batch was lost
-            journal.finish(row, Result(m, cid, Operation.UNSUBSCRIBE, Route.SUBSCRIPTION_API, Outcome.OK,
-                                       state="unsubscribed", http_status=200, reference="AP:journal"))
+            journal.finish(
+                row,
+                Result(
+                    m,
+                    cid,
+                    Operation.UNSUBSCRIBE,
+                    Route.SUBSCRIPTION_API,
+                    Outcome.OK,
+                    state="unsubscribed",
+                    http_status=200,
+                    reference="AP:journal",
+                ),
+            )
     simulator.sim.unsubscribe(cid, took)  # the server acted before the crash
     simulator.sim.set_state(cid, did_not_take, "active")  # the request never got there
 
@@ -280,9 +296,7 @@ async def test_resume_settles_numbers_that_may_have_been_sent_before_sending_any
     assert last.done == 5 and last.unknown == 1
 
 
-async def test_an_abandoned_run_leaves_in_flight_numbers_unknown_and_resume_sends_none_twice(
-    make_simulator, tmp_path
-):
+async def test_an_abandoned_run_leaves_in_flight_numbers_unknown_and_resume_sends_none_twice(make_simulator, tmp_path):
     """The task itself is cancelled (a second Ctrl-C): requests in flight are cut off."""
     server = make_simulator(latency_ms=300)
     service = open_service(short_window(server.config), tmp_path, concurrency=4)
@@ -329,15 +343,32 @@ def test_headless_status_from_stdin_runs_a_job(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     paste_text = "+254 700 000 101\n0700000113; junk\n254700000101\n"
     out = subprocess.run(
-        [sys.executable, "-m", "mobitui", "status", "--demo", "--campaign", "Kenya Tips", "--json",
-         "--file", "-", "--export", str(tmp_path / "out.jsonl")],
-        input=paste_text, capture_output=True, text=True, env=env, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "mobitui",
+            "status",
+            "--demo",
+            "--campaign",
+            "Kenya Tips",
+            "--json",
+            "--file",
+            "-",
+            "--export",
+            str(tmp_path / "out.jsonl"),
+        ],
+        input=paste_text,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     # A word beside a number on a line is another field, reported, not an invalid number.
     assert out.returncode == 0, out.stderr
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [(x["msisdn"], x["state"], x["ok"]) for x in lines] == [
-        ("254700000101", "active", True), ("254700000113", "unsub", True)
+        ("254700000101", "active", True),
+        ("254700000113", "unsub", True),
     ]
     assert "input line 2: not numbers, not sent: 'junk'" in out.stderr
     assert "input line 3: 254700000101 duplicate of line 1: sent once" in out.stderr
@@ -345,7 +376,10 @@ def test_headless_status_from_stdin_runs_a_job(tmp_path):
     assert [x["verdict"] for x in exported] == ["ok", "ok", "duplicate"]
     jobs = subprocess.run(
         [sys.executable, "-m", "mobitui", "jobs", "--demo", "--json"],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     (job,) = [json.loads(x) for x in jobs.stdout.splitlines()]
     assert job["operation"] == "status" and job["state"] == "done" and job["total"] == 2
@@ -362,6 +396,7 @@ def test_the_journal_writer_holds_a_bounded_number_of_batches(tmp_path, monkeypa
 
     gate = threading.Event()
     written: list[int] = []
+
     def slow_disk(self, job_id, campaign, batch):  # type: ignore[no-untyped-def]
         gate.wait(5)
         written.append(len(batch))

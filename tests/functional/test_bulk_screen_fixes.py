@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import time
 
+from test_console import make_app, with_ui
+from test_console_bulk import PASTE, open_bulk, run_to_end
 from textual.widgets import Input, Static
 
 from mobitui.core.client import Operation
@@ -16,8 +18,6 @@ from mobitui.simulator.demo import demo_config
 from mobitui.tui.screens.bulk import BulkScreen
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
 from mobitui.tui.screens.help import HelpScreen
-from test_console import make_app, with_ui
-from test_console_bulk import PASTE, open_bulk, run_to_end
 
 
 async def wait_until(pilot, condition, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -100,12 +100,23 @@ def test_counts_by_state_are_of_answers_that_succeeded(tmp_path):
     store = JobStore(Journal(tmp_path / "j.sqlite3"))
     campaign = demo_config("http://127.0.0.1:9").campaigns[0]
     job = store.create(campaign, Operation.STATUS, ["254700000101", "254700000102"], 2)
-    ok = Result("254700000101", campaign.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK,
-                state="active")
-    failed = Result("254700000102", campaign.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API,
-                    Outcome.FAILED, state="active", error="The server reported an error: x")
-    store.record(job, campaign, [ItemUpdate(0, ItemStatus.DONE, ok, journal=True),
-                                 ItemUpdate(1, ItemStatus.DONE, failed, journal=True)])
+    ok = Result(
+        "254700000101", campaign.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK, state="active"
+    )
+    failed = Result(
+        "254700000102",
+        campaign.campaign_id,
+        Operation.STATUS,
+        Route.SUBSCRIPTION_API,
+        Outcome.FAILED,
+        state="active",
+        error="The server reported an error: x",
+    )
+    store.record(
+        job,
+        campaign,
+        [ItemUpdate(0, ItemStatus.DONE, ok, journal=True), ItemUpdate(1, ItemStatus.DONE, failed, journal=True)],
+    )
     counts = store.count(job)
     assert counts.outcome == {"ok": 1, "failed": 1}
     assert counts.state == {"active": 1}

@@ -15,9 +15,28 @@ from mobitui.simulator.demo import DEMO_API_KEY
 from support.api import SAMPLE_NUMBERS
 
 SAMPLES = SAMPLE_NUMBERS  # the reference's 13 states, written out (not the client's own table)
-HANG, SLOW, RESET, RESET_MID, E500, E503, E429, E502HTML, TRUNC, LITERAL, EMPTY, HUGE, LATIN1, G511, G590, HOSTILE, BADSIG, FLAKY, ZERO, BRACES = (
-    f"2547999990{i:02d}" for i in range(1, 21)
-)
+(
+    HANG,
+    SLOW,
+    RESET,
+    RESET_MID,
+    E500,
+    E503,
+    E429,
+    E502HTML,
+    TRUNC,
+    LITERAL,
+    EMPTY,
+    HUGE,
+    LATIN1,
+    G511,
+    G590,
+    HOSTILE,
+    BADSIG,
+    FLAKY,
+    ZERO,
+    BRACES,
+) = (f"2547999990{i:02d}" for i in range(1, 21))
 
 
 def tuned(config: Config, **network: object) -> Config:
@@ -288,16 +307,28 @@ async def test_a_configured_proxy_carries_the_requests(cfg, simulator):
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 seen.append(head.split(b"\r\n", 1)[0])
-                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 body = await reader.readexactly(length) if length else b""
                 if upstream_writer is None:
                     host, port = simulator.base_url.removeprefix("http://").split(":")
                     upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
                 upstream_writer.write(head + body)
                 status_line = await upstream_reader.readuntil(b"\r\n\r\n")
-                n = next((int(line.split(b":", 1)[1]) for line in status_line.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:")), 0)
+                n = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in status_line.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 writer.write(status_line + await upstream_reader.readexactly(n))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):

@@ -28,8 +28,12 @@ def with_ui(config: Config, **ui: object) -> Config:
 
 
 def make_app(config: Config, key: str | None = DEMO_API_KEY, **kw: object) -> MobituiApp:
-    found = secrets.KeyLookup(key, "environment", "test") if key else secrets.KeyLookup(
-        None, "none", "none usable", "No usable keyring backend on this machine. Either export MOBITUI_API_KEY …"
+    found = (
+        secrets.KeyLookup(key, "environment", "test")
+        if key
+        else secrets.KeyLookup(
+            None, "none", "none usable", "No usable keyring backend on this machine. Either export MOBITUI_API_KEY …"
+        )
     )
     rt = Runtime(config, None, key_lookup=found)
     return MobituiApp(rt, **kw)  # type: ignore[arg-type]

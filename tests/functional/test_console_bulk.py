@@ -6,17 +6,15 @@ import asyncio
 import os
 import signal
 
+from test_console import make_app, with_ui
 from textual.widgets import DataTable, Static, TextArea
 
-from mobitui.tui.screens.bulk import BulkScreen
-from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
-
+from mobitui.core.job_process import JobProcess, JobProcessFailed
 from mobitui.core.jobs import JobStore, entry_rows
 from mobitui.core.journal import Journal, default_path
-from mobitui.core.job_process import JobProcess, JobProcessFailed
 from mobitui.simulator.demo import DEMO_API_KEY
-
-from test_console import make_app, with_ui
+from mobitui.tui.screens.bulk import BulkScreen
+from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
 
 PASTE = "\n".join(
     [
@@ -64,8 +62,11 @@ async def test_paste_is_parsed_and_checked(sim_config, simulator):
         await run_to_end(screen, pilot)
         states = {r.entry.msisdn: r.result.state for r in screen.rows if r.result}
         assert states == {
-            "254700000101": "active", "254700000106": "onhold", "254700000107": "blocked",
-            "254700000113": "unsub", "254700000102": "inactive",
+            "254700000101": "active",
+            "254700000106": "onhold",
+            "254700000107": "blocked",
+            "254700000113": "unsub",
+            "254700000102": "inactive",
         }
         sent = [q["msisdn"] for q in simulator.sim.requests if q["operation"] == "status"]
         assert sorted(sent) == sorted(states)  # duplicates and junk are never sent
@@ -184,10 +185,17 @@ async def test_after_a_crash_f5_on_an_empty_screen_shows_the_whole_job_and_sends
     numbers = [f"2547300{i:05d}" for i in range(60)]
     journal = default_path()
     proc = JobProcess.spawn()  # the job process of a console that then dies
-    future = proc.start(server.config, DEMO_API_KEY, str(journal), create={
-        "campaign_id": server.config.campaigns[0].campaign_id, "operation": "status",
-        "rows": [*entry_rows(numbers), (61, "not a number", None, "invalid", "not a phone number")],
-        "source": "test"})
+    future = proc.start(
+        server.config,
+        DEMO_API_KEY,
+        str(journal),
+        create={
+            "campaign_id": server.config.campaigns[0].campaign_id,
+            "operation": "status",
+            "rows": [*entry_rows(numbers), (61, "not a number", None, "invalid", "not a phone number")],
+            "source": "test",
+        },
+    )
     store = JobStore(Journal(journal))
 
     def done() -> set[str]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from test_console import make_app, with_ui
+from test_console_bulk import open_bulk, run_to_end
 from textual import events
 from textual.widgets import ContentSwitcher, Input
 
 from mobitui.tui.screens.bulk import ExportPrompt
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
-
-from test_console import make_app, with_ui
-from test_console_bulk import open_bulk, run_to_end
 
 
 def _burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
@@ -73,9 +72,9 @@ async def test_a_remapped_key_free_everywhere_is_applied(sim_config, simulator):
 async def test_the_again_dialog_of_the_subscription_api_route_speaks_of_no_sms(sim_config, simulator):
     from test_console import ACTIVE, lookup, settle
     from test_console_unsubscribe import wait_for
+    from textual.widgets import Static
 
     from mobitui.tui.screens.confirm import UnsubscribeConfirm
-    from textual.widgets import Static
 
     app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Tips")  # subscription-api
     async with app.run_test(size=(120, 36)) as pilot:
@@ -124,8 +123,10 @@ async def test_ctrl_o_on_the_read_only_bulk_screen_says_why(sim_config, simulato
         await pilot.press("ctrl+o")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, BulkUnsubscribeConfirm)
-        assert any(n.message.startswith("read-only mode (--read-only or ui.read_only = true): unsubscribe refused")
-                   for n in app._notifications)
+        assert any(
+            n.message.startswith("read-only mode (--read-only or ui.read_only = true): unsubscribe refused")
+            for n in app._notifications
+        )
     assert not [q for q in simulator.sim.requests if q["operation"] == "mt-stop"]
 
 
@@ -165,3 +166,17 @@ async def test_an_export_after_a_check_and_an_unsubscribe_names_each_rows_own_jo
         ("254711223345", "status", check_job),
         ("hello", None, None),
     ]
+
+
+async def test_a_remapped_key_that_another_screen_uses_for_its_own_is_applied_and_works_on_each(sim_config, simulator):
+    from mobitui.tui.screens.bulk import BulkScreen
+
+    app = make_app(with_ui(sim_config, refresh_interval=0, keys={"bulk_check": "ctrl+g"}))  # ctrl+g: everywhere
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert not [n for n in app._notifications if "[ui.keys]" in n.message]
+        screen = await open_bulk(app, pilot, "254711223344\n")
+        assert isinstance(screen, BulkScreen)
+        await pilot.press("ctrl+g")  # the bulk screen's check, remapped
+        await run_to_end(screen, pilot)
+        assert [r.result is not None for r in screen.rows] == [True]

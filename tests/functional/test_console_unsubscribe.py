@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import os
+import re
 import signal
 import sqlite3
-
-from textual.widgets import Button, Input, Static
-
-from mobitui.core.config import parse
-from mobitui.core.jobs import entry_rows
-from mobitui.core.journal import default_path
-from mobitui.core.job_process import JobProcess, JobProcessFailed
-from mobitui.simulator.demo import DEMO_API_KEY
-from mobitui.tui.screens.confirm import UnsubscribeConfirm
-from mobitui.tui.widgets.status import StatusPanel
 
 from test_console import ACTIVE, lookup, make_app, settle, text_of, with_ui
 from test_console_bulk import open_bulk, run_to_end
 from test_exactly_once import all_applied, config_text, stops_received
+from textual.widgets import Button, Input, Static
+
+from mobitui.core.config import parse
+from mobitui.core.job_process import JobProcess, JobProcessFailed
+from mobitui.core.jobs import entry_rows
+from mobitui.core.journal import default_path
+from mobitui.simulator.demo import DEMO_API_KEY
+from mobitui.tui.screens.confirm import UnsubscribeConfirm
+from mobitui.tui.widgets.status import StatusPanel
 
 JOKES = "Kenya Jokes SMS"  # mt-stop: every stop is an SMS
 SLOW = "254799999002"  # the simulator answers it after 3 s
@@ -201,9 +200,17 @@ async def test_f5_right_after_a_crash_waits_for_the_slow_gateway_and_sends_no_st
     for m in numbers:
         server.sim.set_state(campaign.campaign_id, m, "active")
     proc = JobProcess.spawn()
-    future = proc.start(config, DEMO_API_KEY, str(default_path()), create={
-        "campaign_id": campaign.campaign_id, "operation": "unsubscribe",
-        "rows": list(entry_rows(numbers)), "source": "test"})
+    future = proc.start(
+        config,
+        DEMO_API_KEY,
+        str(default_path()),
+        create={
+            "campaign_id": campaign.campaign_id,
+            "operation": "unsubscribe",
+            "rows": list(entry_rows(numbers)),
+            "source": "test",
+        },
+    )
     while len(stops_received(server)) < len(numbers):
         await asyncio.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
@@ -221,8 +228,9 @@ async def test_f5_right_after_a_crash_waits_for_the_slow_gateway_and_sends_no_st
         await run_to_end(screen, pilot)
         await screen.workers.wait_for_complete()
         await pilot.pause()
-        assert all(r.result is not None and r.result.ok and r.result.state == "unsub"
-                   for r in screen.rows if r.entry.usable)
+        assert all(
+            r.result is not None and r.result.ok and r.result.state == "unsub" for r in screen.rows if r.entry.usable
+        )
     await applied(server)
     assert len(stops_received(server)) == len(numbers)
     assert all(server.sim.unsubscribe_count(campaign.campaign_id, m) == 1 for m in numbers)

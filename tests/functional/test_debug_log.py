@@ -44,15 +44,25 @@ def echo():  # type: ignore[no-untyped-def]
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("MOBITUI_", "PYTHON_KEYRING"))}
-    e.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"),
-             XDG_DATA_HOME=str(tmp_path / "xdg-data"),
-             PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]), **extra)
+    e.update(
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+        **extra,
+    )
     return e
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mobitui", *args], capture_output=True, text=True,
-                          env=env, timeout=90, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "mobitui", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=90,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def log_files(root: Path) -> list[Path]:
@@ -99,10 +109,10 @@ def test_the_config_switch_writes_the_log_and_is_validated(tmp_path, simulator):
     assert r.stderr.splitlines() == [f"mobitui: debug log: {path}"]
     assert f"status {NUMBERS[0]}" in path.read_text()
 
-    cfg.write_text(toml + "\n[logging]\ndebug = \"maybe\"\n")
+    cfg.write_text(toml + '\n[logging]\ndebug = "maybe"\n')
     r = run(env, "status", "--config", str(cfg), "--campaign", "Kenya Tips", NUMBERS[0])
     assert r.returncode == 2 and "key logging.debug" in r.stderr, r.stderr
-    cfg.write_text(toml + "\n[logging]\nlevel = \"debug\"\n")
+    cfg.write_text(toml + '\n[logging]\nlevel = "debug"\n')
     r = run(env, "status", "--config", str(cfg), "--campaign", "Kenya Tips", NUMBERS[0])
     assert r.returncode == 2 and "logging.level: unknown key" in r.stderr, r.stderr
 
@@ -176,15 +186,17 @@ def test_two_processes_share_the_log_without_losing_order_or_the_bound(tmp_path)
     middle of what is kept) nor let a file grow past the bound."""
     path = tmp_path / "debug.log"
     env = cli_env(tmp_path)
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), name], stdin=subprocess.PIPE, env=env)
-             for name in ("A", "B")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name], stdin=subprocess.PIPE, env=env)
+        for name in ("A", "B")
+    ]
     for p in procs:
         p.stdin.write(b"go\n")  # type: ignore[union-attr]
         p.stdin.flush()  # type: ignore[union-attr]
     for p in procs:
         p.stdin.close()  # type: ignore[union-attr]
         assert p.wait(60) == 0
-    files = [tmp_path / "debug.log"] + sorted(tmp_path.glob("debug.log.[0-9]*"), key=lambda p: int(p.suffix[1:]))
+    files = [tmp_path / "debug.log", *sorted(tmp_path.glob("debug.log.[0-9]*"), key=lambda p: int(p.suffix[1:]))]
     assert all(p.stat().st_size <= 6000 for p in files)
     lines = "".join(p.read_text() for p in reversed(files))  # oldest first
     for name in ("A", "B"):
@@ -290,17 +302,26 @@ async def test_help_names_no_debug_log_when_there_is_none(sim_config):
 async def test_a_job_process_writes_to_the_same_log_redacted(tmp_path, echo):
     import asyncio
 
-    from mobitui.core.jobs import entry_rows
     from mobitui.core.job_process import JobProcess
+    from mobitui.core.jobs import entry_rows
     from mobitui.simulator.demo import demo_config
 
     path = logs.enable(tmp_path / "debug.log")
     config = demo_config(echo.base_url)
     campaign = config.campaign("Kenya Jokes SMS")
     proc = JobProcess.spawn()
-    future = proc.start(config, KEY, str(tmp_path / "journal.sqlite3"), recorder=Recorder(),
-                        create={"campaign_id": campaign.campaign_id, "operation": "unsubscribe",
-                                "rows": list(entry_rows(NUMBERS)), "source": "test"})
+    future = proc.start(
+        config,
+        KEY,
+        str(tmp_path / "journal.sqlite3"),
+        recorder=Recorder(),
+        create={
+            "campaign_id": campaign.campaign_id,
+            "operation": "unsubscribe",
+            "rows": list(entry_rows(NUMBERS)),
+            "source": "test",
+        },
+    )
     while not future.done():
         await asyncio.sleep(0.02)
     for _ in range(250):  # the host's line about the child's exit comes after the job's end

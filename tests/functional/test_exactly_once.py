@@ -34,8 +34,12 @@ def config_text(base_url: str, connect: float = 0.5, read: float = 2.0) -> str:
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "MOBITUI_API_KEY": DEMO_API_KEY,
-            "MOBITUI_DATA_DIR": str(tmp_path / "data")}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MOBITUI_API_KEY": DEMO_API_KEY,
+        "MOBITUI_DATA_DIR": str(tmp_path / "data"),
+    }
 
 
 def stops_received(server) -> list:  # type: ignore[no-untyped-def]
@@ -74,14 +78,32 @@ def test_kill_9_while_a_slow_gateway_holds_the_stops_then_an_immediate_resume_se
     cid = active(server, server.config, campaign_name, numbers)
     env = cli_env(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mobitui", "unsubscribe", "--config", str(config_file), "--campaign",
-         campaign_name, "--yes", *numbers], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "mobitui",
+            "unsubscribe",
+            "--config",
+            str(config_file),
+            "--campaign",
+            campaign_name,
+            "--yes",
+            *numbers,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_until(lambda: len(stops_received(server)) == 2)
     proc.kill()
     assert proc.wait() == -9
-    r = subprocess.run([sys.executable, "-m", "mobitui", "resume", "1", "--config", str(config_file),
-                        "--yes", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "mobitui", "resume", "1", "--config", str(config_file), "--yes", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     wait_until(lambda: all_applied(server))
     assert [server.sim.unsubscribe_count(cid, m) for m in numbers] == [1, 1], r.stdout + r.stderr
     assert Counter(rec.msisdn for rec in stops_received(server)) == Counter(numbers)
@@ -92,9 +114,7 @@ def test_kill_9_while_a_slow_gateway_holds_the_stops_then_an_immediate_resume_se
 
 
 @pytest.mark.parametrize("campaign_name", GATEWAY)
-async def test_a_gateway_slower_than_the_clients_patience_still_gets_one_stop(
-    make_simulator, tmp_path, campaign_name
-):
+async def test_a_gateway_slower_than_the_clients_patience_still_gets_one_stop(make_simulator, tmp_path, campaign_name):
     """The gateway applies a stop 4 s after it arrived: longer than the resume waits. Status still
     says 'active', but that does not prove the stop was not sent: the number is left unknown."""
     server = make_simulator(stop_latency_ms=4000, apply_late=True)
@@ -127,9 +147,7 @@ async def test_a_gateway_slower_than_the_clients_patience_still_gets_one_stop(
     assert len(stops_received(server)) == 2
 
 
-async def test_a_stop_that_never_reached_the_journal_never_left_and_is_sent_on_resume(
-    simulator, sim_config, tmp_path
-):
+async def test_a_stop_that_never_reached_the_journal_never_left_and_is_sent_on_resume(simulator, sim_config, tmp_path):
     """Marked in flight, then the crash, before its journal row: it cannot have left."""
     campaign = sim_config.campaign("Kenya Jokes SMS")
     m = "254712300021"
@@ -184,10 +202,24 @@ def test_two_processes_never_stop_the_same_number_twice(make_simulator, tmp_path
     numbers = [f"2547150{i:05d}" for i in range(12)]
     cid = active(server, server.config, "Kenya Jokes SMS", numbers)
     env = cli_env(tmp_path)
-    cmd = [sys.executable, "-m", "mobitui", "unsubscribe", "--config", str(config_file), "--campaign",
-           "Kenya Jokes SMS", "--yes", "--json", "--concurrency", "4", *numbers]
-    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mobitui",
+        "unsubscribe",
+        "--config",
+        str(config_file),
+        "--campaign",
+        "Kenya Jokes SMS",
+        "--yes",
+        "--json",
+        "--concurrency",
+        "4",
+        *numbers,
+    ]
+    procs = [
+        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     outs = [p.communicate(timeout=60) for p in procs]
     wait_until(lambda: all_applied(server))
     assert all(server.sim.unsubscribe_count(cid, m) == 1 for m in numbers)
@@ -242,8 +274,22 @@ def test_cli_says_accepted_could_not_be_journalled_with_one_line_and_exit_3(make
     cid = active(server, server.config, "Kenya Jokes SMS", [m])
     env = {**cli_env(tmp_path), "MOBITUI_JOURNAL_BUSY_TIMEOUT": "0.3"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mobitui", "unsubscribe", "--config", str(config_file), "--campaign",
-         "Kenya Jokes SMS", "--yes", m], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "mobitui",
+            "unsubscribe",
+            "--config",
+            str(config_file),
+            "--campaign",
+            "Kenya Jokes SMS",
+            "--yes",
+            m,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     wait_until(lambda: len(stops_received(server)) == 1)
     locker = sqlite3.connect(tmp_path / "data" / "journal.sqlite3", isolation_level=None)

@@ -22,9 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("MOBITUI_")}
-    e.update(MOBITUI_DATA_DIR=str(tmp_path / "data"), MOBITUI_API_KEY=DEMO_API_KEY,
-             XDG_CONFIG_HOME=str(tmp_path / "config"),
-             PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
+    e.update(
+        MOBITUI_DATA_DIR=str(tmp_path / "data"),
+        MOBITUI_API_KEY=DEMO_API_KEY,
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+    )
     return e
 
 
@@ -40,12 +43,29 @@ def test_an_export_destination_that_cannot_be_written_is_found_before_anything_i
 ):
     env = cli_env(tmp_path)
     (tmp_path / "a-dir.csv").mkdir()
-    for target, why in ((tmp_path / "missing" / "dir" / "x.csv", "does not exist"),
-                        (tmp_path / "a-dir.csv", "is a directory")):
+    for target, why in (
+        (tmp_path / "missing" / "dir" / "x.csv", "does not exist"),
+        (tmp_path / "a-dir.csv", "is a directory"),
+    ):
         for args in (("status", "--campaign", "Kenya Tips"), ("unsubscribe", "--campaign", "Kenya Jokes SMS", "--yes")):
-            r = subprocess.run([sys.executable, "-m", "mobitui", args[0], "--config", str(config_file), *args[1:],
-                                "254700000101", "--export", str(target)],
-                               capture_output=True, text=True, env=env, timeout=60)
+            r = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "mobitui",
+                    args[0],
+                    "--config",
+                    str(config_file),
+                    *args[1:],
+                    "254700000101",
+                    "--export",
+                    str(target),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+            )
             assert r.returncode == 2, r.stderr
             assert why in r.stderr and "nothing was sent" in r.stderr and "Traceback" not in r.stderr
     assert simulator.sim.requests == []
@@ -70,13 +90,29 @@ def test_ctrl_d_at_the_confirmation_prompt_sends_nothing(config_file, simulator,
 
 def test_a_closed_pipe_ends_in_one_line(tmp_path, config_file, simulator):
     env = cli_env(tmp_path)
-    for n in range(3):
-        subprocess.run([sys.executable, "-m", "mobitui", "status", "--config", str(config_file), "--campaign",
-                        "Kenya Tips", *[f"2547000001{i:02d}" for i in range(1, 13)]],
-                       capture_output=True, env=env, timeout=60, check=True)
+    for _ in range(3):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mobitui",
+                "status",
+                "--config",
+                str(config_file),
+                "--campaign",
+                "Kenya Tips",
+                *[f"2547000001{i:02d}" for i in range(1, 13)],
+            ],
+            capture_output=True,
+            env=env,
+            timeout=60,
+            check=True,
+        )
     for args in (("jobs",), ("history", "254700000101"), ("status", "--campaign", "Kenya Tips", "254700000101")):
-        shell = (f"{shlex.quote(sys.executable)} -m mobitui {args[0]} --config {shlex.quote(str(config_file))} "
-                 f"{' '.join(map(shlex.quote, args[1:]))} | true; echo \"exit ${{PIPESTATUS[0]}}\"")
+        shell = (
+            f"{shlex.quote(sys.executable)} -m mobitui {args[0]} --config {shlex.quote(str(config_file))} "
+            f'{" ".join(map(shlex.quote, args[1:]))} | true; echo "exit ${{PIPESTATUS[0]}}"'
+        )
         r = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, env=env, timeout=60)
         assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr
         # `true` has gone before mobitui writes: every write meets a closed pipe
@@ -96,11 +132,18 @@ def test_a_signal_gives_the_terminal_back_and_says_so(tmp_path, sig):
 
     tmux = Tmux(tmp_path)
     done = tmp_path / "exit-code"
-    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in {
-        "MOBITUI_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "TERM": "xterm-256color"}.items())
-    cmd = (f"env -u COLUMNS -u LINES {env} {shlex.quote(sys.executable)} -m mobitui --demo; "
-           f"echo $? > {shlex.quote(str(done))}; sleep 30")
+    env = " ".join(
+        f"{k}={shlex.quote(v)}"
+        for k, v in {
+            "MOBITUI_DATA_DIR": str(tmp_path / "data"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "TERM": "xterm-256color",
+        }.items()
+    )
+    cmd = (
+        f"env -u COLUMNS -u LINES {env} {shlex.quote(sys.executable)} -m mobitui --demo; "
+        f"echo $? > {shlex.quote(str(done))}; sleep 30"
+    )
     try:
         tmux.start(f"sh -c {shlex.quote(cmd)}")
         tmux.wait_for("MSISDN")

@@ -18,8 +18,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 async def test_hostile_server_text_from_the_simulator_is_inert_in_the_export(simulator, sim_config, tmp_path):
     service = Service.open(sim_config, DEMO_API_KEY, Journal(tmp_path / "j.sqlite3"))
-    job = BulkJob.create(service, sim_config.campaigns[0], ["254799999016", "254700000101"],
-                         Operation.UNSUBSCRIBE)
+    job = BulkJob.create(service, sim_config.campaigns[0], ["254799999016", "254700000101"], Operation.UNSUBSCRIBE)
     await job.run()
     await service.aclose()
     store = JobStore(service.journal)

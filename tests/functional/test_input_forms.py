@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_cli import config_file, env, mobitui  # noqa: F401  (fixtures)
 
 from mobitui.core import paste
 from mobitui.core.msisdn import Verdict, normalise
 from mobitui.simulator.demo import DEMO_API_KEY
-from test_cli import config_file, env, mobitui  # noqa: F401  (fixtures)
 
 # (as pasted, campaign country, MSISDN sent or None, verdict, words the reason must contain)
 FORMS = [
@@ -43,8 +43,20 @@ FORMS = [
     ("0700\u2013000\u2013101", "KE", "254700000101", Verdict.OK, "national number read as KE"),
     ("\u201c+254 700 000 101\u201d", None, "254700000101", Verdict.OK, "removed quotes"),
     # digits of other scripts
-    ("\uff10\uff17\uff10\uff10 \uff10\uff10\uff10 \uff11\uff10\uff11", "KE", "254700000101", Verdict.OK, "non-ASCII digits"),
-    ("\u0660\u0667\u0660\u0660\u0660\u0660\u0660\u0661\u0660\u0661", "KE", "254700000101", Verdict.OK, "non-ASCII digits"),
+    (
+        "\uff10\uff17\uff10\uff10 \uff10\uff10\uff10 \uff11\uff10\uff11",
+        "KE",
+        "254700000101",
+        Verdict.OK,
+        "non-ASCII digits",
+    ),
+    (
+        "\u0660\u0667\u0660\u0660\u0660\u0660\u0660\u0661\u0660\u0661",
+        "KE",
+        "254700000101",
+        Verdict.OK,
+        "non-ASCII digits",
+    ),
     ("\uff0b254 700 000 101", None, "254700000101", Verdict.OK, "removed '+'"),
     # links and prefixes
     ("tel:+254-700-000-101", None, "254700000101", Verdict.OK, "removed the tel: scheme"),
@@ -136,7 +148,7 @@ def test_column_by_name_and_by_position():
     assert t.entries[0].other == ("T-1", "254700000199")
     # the header names the number column: the backup number is not sent
     assert numbers(paste.read(data, "KE")) == ["254700000101", "254700000102"]
-    with pytest.raises(paste.ColumnError, match="no column 'phone'.*'ticket', 'msisdn', 'backup'"):
+    with pytest.raises(paste.ColumnError, match=r"no column 'phone'.*'ticket', 'msisdn', 'backup'"):
         paste.read(data, "KE", "phone")
 
 
@@ -161,8 +173,18 @@ def sent(simulator) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_cli_spreadsheet_float_stops_the_number_meant(env, config_file, simulator):  # noqa: F811
-    r = mobitui(env, "unsubscribe", "--config", str(config_file), "--campaign", "Kenya Jokes SMS", "--yes",
-                "--json", "254700000101.0", extra={"MOBITUI_API_KEY": DEMO_API_KEY})
+    r = mobitui(
+        env,
+        "unsubscribe",
+        "--config",
+        str(config_file),
+        "--campaign",
+        "Kenya Jokes SMS",
+        "--yes",
+        "--json",
+        "254700000101.0",
+        extra={"MOBITUI_API_KEY": DEMO_API_KEY},
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["msisdn"] == "254700000101"
     assert sent(simulator) == ["254700000101"]
@@ -193,10 +215,23 @@ def test_cli_stdin_with_a_byte_that_is_not_utf8_sends_the_other_lines(env, confi
     import sys
 
     r = subprocess.run(
-        [sys.executable, "-m", "mobitui", "status", "--config", str(config_file), "--campaign", "Kenya Tips",
-         "--json", "--file", "-"],
-        input=b"254700000101\n2547000001\xe902\n254700000102\n254700000101\n", capture_output=True,
-        env=env, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "mobitui",
+            "status",
+            "--config",
+            str(config_file),
+            "--campaign",
+            "Kenya Tips",
+            "--json",
+            "--file",
+            "-",
+        ],
+        input=b"254700000101\n2547000001\xe902\n254700000102\n254700000101\n",
+        capture_output=True,
+        env=env,
+        timeout=60,
     )
     err = r.stderr.decode("utf-8", "replace")
     assert r.returncode == 1, err
@@ -209,13 +244,15 @@ def test_cli_stdin_with_a_byte_that_is_not_utf8_sends_the_other_lines(env, confi
 def test_cli_column_option(env, config_file, simulator, tmp_path):  # noqa: F811
     f = tmp_path / "tickets.tsv"
     f.write_text("ticket\tmsisdn\tbackup\nT-1\t254700000101\t254700000199\n")
-    r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--file", str(f),
-                "--column", "backup")
+    r = mobitui(
+        env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--file", str(f), "--column", "backup"
+    )
     assert r.returncode == 0, r.stderr
     assert "numbers taken from column 3 (backup)" in r.stderr
     assert sent(simulator) == ["254700000199"]
-    r = mobitui(env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--file", str(f),
-                "--column", "phone")
+    r = mobitui(
+        env, "status", "--config", str(config_file), "--campaign", "Kenya Tips", "--file", str(f), "--column", "phone"
+    )
     assert r.returncode == 2 and "--column phone: no column 'phone'" in r.stderr
 
 
@@ -224,7 +261,9 @@ def test_digit_groups_with_thousands_commas_or_a_decimal_part_are_named_for_what
 
     entries = paste.read(b"254,700,000,101\n0700 000 101.00\n", "KE").entries
     assert [(e.raw, e.msisdn) for e in entries] == [("254,700,000,101", None), ("0700 000 101.00", None)]
-    assert entries[0].parsed.reason == ("one number written with thousands separators? 254700000101 without "
-                                        "them; not sent: write it without commas")
-    assert entries[1].parsed.reason == ("ends like a spreadsheet number (.00), but in digit groups: not read, "
-                                        "write the number alone")
+    assert entries[0].parsed.reason == (
+        "one number written with thousands separators? 254700000101 without them; not sent: write it without commas"
+    )
+    assert entries[1].parsed.reason == (
+        "ends like a spreadsheet number (.00), but in digit groups: not read, write the number alone"
+    )

@@ -14,18 +14,22 @@ from pathlib import Path
 import pytest
 
 from mobitui.core.bulk import Finished, ItemResult, Progress
+from mobitui.core.job_process import JobProcess, JobProcessFailed
 from mobitui.core.jobs import JobError, JobState, JobStore, entry_rows
 from mobitui.core.journal import Journal
 from mobitui.core.recorder import MASK, Recorder
-from mobitui.core.job_process import JobProcess, JobProcessFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "wrk-K3y-0000-fake"  # distinctive, obviously fake
 
 
 def create(config, numbers: list[str], operation: str = "status") -> dict:  # type: ignore[no-untyped-def]
-    return {"campaign_id": config.campaigns[0].campaign_id, "operation": operation,
-            "rows": list(entry_rows(numbers)), "source": "test"}
+    return {
+        "campaign_id": config.campaigns[0].campaign_id,
+        "operation": operation,
+        "rows": list(entry_rows(numbers)),
+        "source": "test",
+    }
 
 
 async def wait(proc: JobProcess, future, events: list) -> object:  # type: ignore[no-untyped-def]
@@ -82,8 +86,13 @@ async def test_the_key_reaches_the_child_only_through_its_pipe(simulator, sim_co
     cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
     environ = Path(f"/proc/{proc.pid}/environ").read_bytes()
     recorder = Recorder()
-    future = proc.start(sim_config, KEY, str(tmp_path / "j.sqlite3"),
-                        create=create(sim_config, ["254700000101"], "unsubscribe"), recorder=recorder)
+    future = proc.start(
+        sim_config,
+        KEY,
+        str(tmp_path / "j.sqlite3"),
+        create=create(sim_config, ["254700000101"], "unsubscribe"),
+        recorder=recorder,
+    )
     await wait(proc, future, [])
     await all_handed_over(proc)
     assert KEY.encode() not in cmdline and KEY.encode() not in environ
@@ -139,10 +148,15 @@ async def test_a_child_killed_mid_run_is_reported_and_its_job_left_to_resume(mak
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_child_dies_with_its_host(tmp_path):
     host = subprocess.Popen(
-        [sys.executable, "-c",
-         "import time; from mobitui.core.job_process import JobProcess; p = JobProcess.spawn(); "
-         "print(p.pid, flush=True); time.sleep(60)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import time; from mobitui.core.job_process import JobProcess; p = JobProcess.spawn(); "
+            "print(p.pid, flush=True); time.sleep(60)",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         child = int(host.stdout.readline())  # type: ignore[union-attr]
@@ -190,15 +204,19 @@ def test_a_spare_never_used_exits_quietly_when_let_go():
 def test_job_messages_name_their_kinds() -> None:
     """Every engine event goes out as a job message and comes back equal."""
     from mobitui.core.bulk import Paused
+    from mobitui.core.config import Route
     from mobitui.core.job_process import EventKind, event_from_message, event_to_message
     from mobitui.core.jobs import ItemStatus
     from mobitui.core.results import Operation, Outcome, Result
-    from mobitui.core.config import Route
 
     p = Progress(7, Operation.STATUS, 3, 1, 0, 1, 1, 2, {"ok": 1}, {"active": 1}, 2.0, 1.0, 0.5)
     r = Result("254700000001", "c1", Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK, state="active")
-    events = [ItemResult(7, 0, "254700000001", ItemStatus.DONE, r, "n"), p, Paused(7, 2.0, "429"),
-              Finished(7, JobState.DONE, p)]
+    events = [
+        ItemResult(7, 0, "254700000001", ItemStatus.DONE, r, "n"),
+        p,
+        Paused(7, 2.0, "429"),
+        Finished(7, JobState.DONE, p),
+    ]
     kinds = []
     for e in events:
         message = event_to_message(e)
@@ -212,8 +230,13 @@ async def test_a_read_only_host_s_job_process_refuses_an_unsubscribe_job(simulat
     """The job process builds its job through the jobs service, so read-only mode holds
     there too: nothing is sent, nothing is stored, the host is told why."""
     proc = JobProcess.spawn()
-    future = proc.start(sim_config, KEY, str(tmp_path / "j.sqlite3"),
-                        create=create(sim_config, ["254700000101"], "unsubscribe"), read_only=True)
+    future = proc.start(
+        sim_config,
+        KEY,
+        str(tmp_path / "j.sqlite3"),
+        create=create(sim_config, ["254700000101"], "unsubscribe"),
+        read_only=True,
+    )
     with pytest.raises(JobError, match=r"^read-only mode .*: unsubscribe refused; nothing was sent"):
         await wait(proc, future, [])
     assert simulator.sim.records() == []

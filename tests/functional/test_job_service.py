@@ -23,8 +23,14 @@ def test_a_job_run_here_is_listed_and_reads_back_as_its_paste_and_answers(sim_co
     seen: list[object] = []
     journal = Journal(path)
     try:
-        ended = loops.run(jobs.run(journal, DEMO_API_KEY, new=NewJob.of(campaign, Operation.STATUS, table.entries,
-                                                                         "test"), on_event=seen.append))
+        ended = loops.run(
+            jobs.run(
+                journal,
+                DEMO_API_KEY,
+                new=NewJob.of(campaign, Operation.STATUS, table.entries, "test"),
+                on_event=seen.append,
+            )
+        )
         assert ended.state is JobState.DONE and ended.journal_failure is None and not ended.unwritten
         assert [j.id for j in JobService.list_jobs(journal)] == [ended.job_id]
         assert [r["status"] for r in JobService.rows(journal, ended.job_id)] == ["done", "skipped", "skipped", "done"]
@@ -34,7 +40,11 @@ def test_a_job_run_here_is_listed_and_reads_back_as_its_paste_and_answers(sim_co
     stored = jobs.read(ended.job_id, entries=True)  # type: ignore[arg-type]
     assert stored.entries is not None
     assert [(e.line, e.verdict, e.duplicate_of) for e in stored.entries] == [
-        (1, "ok", None), (2, "invalid", None), (3, "duplicate", 1), (4, "ok", None)]
+        (1, "ok", None),
+        (2, "invalid", None),
+        (3, "duplicate", 1),
+        (4, "ok", None),
+    ]
     assert {m: r.state for m, r in stored.results.items()} == {ACTIVE: "active", INACTIVE: "inactive"}
 
 
@@ -53,8 +63,14 @@ def test_read_only_refuses_unsubscribe_jobs_new_or_resumed_and_nothing_is_sent(s
             jobs.start(DEMO_API_KEY, new=NewJob.of(campaign, Operation.UNSUBSCRIBE, [ACTIVE]))
         # A job stored before read-only mode was switched on is not resumed either.
         writable = JobService(sim_config, path)
-        stopped = loops.run(writable.run(journal, DEMO_API_KEY, new=NewJob.of(campaign, Operation.UNSUBSCRIBE, []),
-                                         on_job=lambda job: job.cancel()))
+        stopped = loops.run(
+            writable.run(
+                journal,
+                DEMO_API_KEY,
+                new=NewJob.of(campaign, Operation.UNSUBSCRIBE, []),
+                on_job=lambda job: job.cancel(),
+            )
+        )
         with pytest.raises(JobRefused, match=f"resuming unsubscribe job {stopped.job_id} refused"):
             jobs.for_resume(journal, stopped.job_id)  # type: ignore[arg-type]
         with pytest.raises(JobError, match=r"^no job 99 in the journal "):

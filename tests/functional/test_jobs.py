@@ -26,13 +26,18 @@ CAMPAIGN = demo_config("http://127.0.0.1:9").campaigns[0]
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "MOBITUI_API_KEY": DEMO_API_KEY,
-            "MOBITUI_DATA_DIR": str(tmp_path / "data")}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MOBITUI_API_KEY": DEMO_API_KEY,
+        "MOBITUI_DATA_DIR": str(tmp_path / "data"),
+    }
 
 
 def mobitui(*args: str, env: dict[str, str], **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run([sys.executable, "-m", "mobitui", *args], capture_output=True, text=True,
-                          env=env, timeout=60, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "mobitui", *args], capture_output=True, text=True, env=env, timeout=60, **kw
+    )
 
 
 def test_a_job_of_100000_numbers_is_stored_in_one_go_and_read_back_in_pages(tmp_path):
@@ -56,8 +61,7 @@ def test_interrupted_jobs_tells_a_dead_owner_from_a_live_one(tmp_path):
     mine = store.create(CAMPAIGN, Operation.UNSUBSCRIBE, ["254700000101"], 1)
     dead = store.create(CAMPAIGN, Operation.UNSUBSCRIBE, ["254700000101", "254700000102"], 1)
     reused = store.create(CAMPAIGN, Operation.STATUS, ["254700000101"], 1)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     journal.db.execute("UPDATE jobs SET pid=? WHERE id=?", (int(gone.stdout), dead))
     journal.db.execute("UPDATE jobs SET pid_start='1' WHERE id=?", (reused,))  # our pid, another process
     store.mark_in_flight(dead, 0)
@@ -79,8 +83,9 @@ def test_a_job_owned_by_a_live_process_is_not_taken_over(tmp_path):
         from mobitui.core.jobs import _proc_start
 
         time.sleep(0.1)
-        journal.db.execute("UPDATE jobs SET pid=?, pid_start=? WHERE id=?",
-                           (sleeper.pid, _proc_start(sleeper.pid), job_id))
+        journal.db.execute(
+            "UPDATE jobs SET pid=?, pid_start=? WHERE id=?", (sleeper.pid, _proc_start(sleeper.pid), job_id)
+        )
         assert store.interrupted_jobs() == []
         with pytest.raises(JobError, match="still running"):
             store.claim(job_id)
@@ -99,9 +104,24 @@ async def test_kill_9_mid_unsubscribe_then_resume_sends_every_number_exactly_onc
     (tmp_path / "numbers.txt").write_text("\n".join(numbers) + "\n")
     env = cli_env(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mobitui", "unsubscribe", "--config", str(config_file), "--campaign",
-         "Kenya Tips", "--file", str(tmp_path / "numbers.txt"), "--yes", "--concurrency", "10"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "mobitui",
+            "unsubscribe",
+            "--config",
+            str(config_file),
+            "--campaign",
+            "Kenya Tips",
+            "--file",
+            str(tmp_path / "numbers.txt"),
+            "--yes",
+            "--concurrency",
+            "10",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
     while len(server.sim.records()) < 35:
@@ -158,8 +178,18 @@ def test_cli_jobs_and_resume_headless(simulator, tmp_path):
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert simulator.sim.records() == []
 
-    out = mobitui("resume", str(job_id), "--config", str(config_file), "--yes", "--json",
-                  "--export", str(tmp_path / "r.csv"), env=env, stdin=subprocess.DEVNULL)
+    out = mobitui(
+        "resume",
+        str(job_id),
+        "--config",
+        str(config_file),
+        "--yes",
+        "--json",
+        "--export",
+        str(tmp_path / "r.csv"),
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     assert out.returncode == 0, out.stderr
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     assert [(r["msisdn"], r["ok"], r["state"]) for r in rows] == [(m, True, "unsubscribed") for m in numbers]

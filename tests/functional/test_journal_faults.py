@@ -67,8 +67,10 @@ def test_a_journal_of_the_previous_format_opens_and_is_migrated(tmp_path, with_j
     old.executescript(OLD_ACTIONS)
     if with_jobs:  # the previous code made these on the fly, without a version of their own
         old.executescript(schema.MIGRATIONS[1])
-        old.execute("INSERT INTO jobs (created_at, updated_at, heartbeat, campaign_id, operation, route, state,"
-                    " concurrency, total, lines) VALUES ('t','t',0,'c1','status','subscription-api','done',1,0,0)")
+        old.execute(
+            "INSERT INTO jobs (created_at, updated_at, heartbeat, campaign_id, operation, route, state,"
+            " concurrency, total, lines) VALUES ('t','t',0,'c1','status','subscription-api','done',1,0,0)"
+        )
         old.commit()
     old.close()
     j = Journal(db)
@@ -91,9 +93,11 @@ def test_a_duplicate_line_of_a_job_stored_before_its_first_line_was_data_keeps_i
     old.executemany(
         "INSERT INTO job_items (job_id, position, line, raw, msisdn, verdict, reason, status)"
         " VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
-        [(0, 1, "0700 000 101", "254700000101", "ok", "", "pending"),
-         (1, 12, "+254700000101", None, "duplicate", "duplicate of line 1", "skipped"),
-         (2, 13, "x", None, "invalid", "duplicate of line 7 is not a rule here", "skipped")],
+        [
+            (0, 1, "0700 000 101", "254700000101", "ok", "", "pending"),
+            (1, 12, "+254700000101", None, "duplicate", "duplicate of line 1", "skipped"),
+            (2, 13, "x", None, "invalid", "duplicate of line 7 is not a rule here", "skipped"),
+        ],
     )
     old.execute("PRAGMA user_version=2")
     old.commit()
@@ -150,9 +154,8 @@ def test_locked(tmp_path):
     db = tmp_path / "j.sqlite3"
     Journal(db).close()
     j = Journal(db, timeout=0.2)
-    with held_lock(db):
-        with pytest.raises(JournalFault) as err:
-            j.record(CAMPAIGN, status_result())
+    with held_lock(db), pytest.raises(JournalFault) as err:
+        j.record(CAMPAIGN, status_result())
     assert_one_message(err.value, db, "locked", "another process", "try again")
     assert err.value.transient
     j.record(CAMPAIGN, status_result())  # the lock is gone: the same journal works on
@@ -248,15 +251,21 @@ async def test_the_journal_thread_reopens_after_a_fault(tmp_path):
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("MOBITUI_", "PYTHON_KEYRING"))}
-    e.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"),
-             MOBITUI_DATA_DIR=str(tmp_path / "data"), MOBITUI_API_KEY=DEMO_API_KEY, MOBITUI_JOURNAL_BUSY_TIMEOUT="1",
-             PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
+    e.update(
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        MOBITUI_DATA_DIR=str(tmp_path / "data"),
+        MOBITUI_API_KEY=DEMO_API_KEY,
+        MOBITUI_JOURNAL_BUSY_TIMEOUT="1",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+    )
     return e
 
 
 def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mobitui", *args], input=stdin, capture_output=True,
-                          text=True, env=env, timeout=90)
+    return subprocess.run(
+        [sys.executable, "-m", "mobitui", *args], input=stdin, capture_output=True, text=True, env=env, timeout=90
+    )
 
 
 def one_line(r: subprocess.CompletedProcess[str]) -> str:
@@ -318,9 +327,7 @@ def test_cli_on_a_corrupt_journal(env, tmp_path, simulator):
 # -- the console: a state shown and retried, never a spinner that cannot end -------------
 
 
-async def test_console_with_the_journal_locked_at_start_keeps_checking_and_recovers(
-    sim_config, simulator, monkeypatch
-):
+async def test_console_with_the_journal_locked_at_start_keeps_checking_and_recovers(sim_config, simulator, monkeypatch):
     from test_console import ACTIVE, make_app, settle, text_of, with_ui
 
     from mobitui.core import journal as journal_mod
@@ -398,4 +405,6 @@ async def test_a_failed_journal_write_or_check_never_leaves_the_panel_checking(s
         monkeypatch.setattr(service.client, "status", broken)
         await lookup(app, pilot, ONHOLD)
         assert not panel.busy
-        assert "check failed" in text_of(app, "#status-error") and "transport fell over" in text_of(app, "#status-error")
+        assert "check failed" in text_of(app, "#status-error") and "transport fell over" in text_of(
+            app, "#status-error"
+        )

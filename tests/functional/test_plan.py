@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
@@ -67,13 +67,16 @@ class Recording(BaseHTTPRequestHandler):
         self.server.seen.append((self.command, self.path, body))  # type: ignore[attr-defined]
         return body
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self._record()
         state = "unsubscribed" if self.path.endswith("/unsubscribe") else "active"
-        self._answer("application/json", '{"authenticated": true, "valid_msisdn": true, "valid_campaign": true, '
-                     f'"state": "{state}", "error": null, "reference": "AP:plan-test"}}')
+        self._answer(
+            "application/json",
+            '{"authenticated": true, "valid_msisdn": true, "valid_campaign": true, '
+            f'"state": "{state}", "error": null, "reference": "AP:plan-test"}}',
+        )
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._record()
         if self.path.startswith("/api/doi/"):
             self._answer("application/json", f'{{"200": "{MT}"}}')
@@ -96,7 +99,7 @@ def recorder() -> Iterator[ThreadingHTTPServer]:
 
 
 def minute(at: float) -> str:
-    return quote(datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M"), safe="")
+    return quote(datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M"), safe="")
 
 
 def last_unsubscribe_row() -> int:
@@ -141,12 +144,16 @@ async def test_the_dialog_shows_byte_for_byte_what_the_server_receives(recorder,
     for h in holes:  # every part not shown is named and said
         assert (plan.WHEN_SENT if named[h].when_sent else f"{h}: {named[h].meaning}") in note
     assert note == (f"Request to be sent ({dialog.plan.note}):" if holes else "Request to be sent:")
-    expected = {Route.SUBSCRIPTION_API: [], Route.MT_STOP: [plan.KEY.shown, plan.SENT_MINUTE.shown],
-                Route.DOI: [plan.KEY.shown, plan.JOURNAL_ROW.shown]}[route]
+    expected = {
+        Route.SUBSCRIPTION_API: [],
+        Route.MT_STOP: [plan.KEY.shown, plan.SENT_MINUTE.shown],
+        Route.DOI: [plan.KEY.shown, plan.JOURNAL_ROW.shown],
+    }[route]
     assert sorted(holes) == sorted(expected)
 
-    filled = (shown.replace(plan.KEY.shown, quote(DEMO_API_KEY, safe=""))
-              .replace(plan.JOURNAL_ROW.shown, plan.reference(last_unsubscribe_row())))
+    filled = shown.replace(plan.KEY.shown, quote(DEMO_API_KEY, safe="")).replace(
+        plan.JOURNAL_ROW.shown, plan.reference(last_unsubscribe_row())
+    )
     candidates = {filled.replace(plan.SENT_MINUTE.shown, minute(at)) for at in (before, after)}
     assert received in candidates, (shown, received)
 
@@ -161,8 +168,7 @@ async def test_a_plan_without_the_key_names_it_and_sends_nothing_for_later(recor
         shown = client.plan_unsubscribe(doi, ACTIVE)
         await client.unsubscribe(doi, ACTIVE, reference=plan.reference(41))
     assert DEMO_API_KEY not in repr(shown)
-    assert ("/***/" in shown.url and "reference=mobitui-<journal row>&" in shown.url)
+    assert "/***/" in shown.url and "reference=mobitui-<journal row>&" in shown.url
     _, target, _ = recorder.seen[-1]
     assert f"/{DEMO_API_KEY}/" in target and "reference=mobitui-41&" in target
     assert "<" not in target and "***" not in target
-

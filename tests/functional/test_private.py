@@ -72,18 +72,26 @@ def test_every_path_the_cli_writes_is_private(open_tree, simulator):
     cfg = open_tree / "m.toml"
     cfg.write_text(demo_toml(simulator.base_url))
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOBITUI_")}
-    env.update(MOBITUI_DATA_DIR=str(open_tree / "data"), MOBITUI_API_KEY=DEMO_API_KEY,
-               PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
+    env.update(
+        MOBITUI_DATA_DIR=str(open_tree / "data"),
+        MOBITUI_API_KEY=DEMO_API_KEY,
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+    )
     exports = open_tree / "exports"
     exports.mkdir(mode=0o755)
     for args in (
         ("status", "--campaign", "Kenya Tips", "254700000101", "--export", str(exports / "a.csv")),
         ("unsubscribe", "--campaign", "Kenya Jokes SMS", "--yes", "254700000102", "--export", str(exports / "b.jsonl")),
     ):
-        r = subprocess.run([sys.executable, "-m", "mobitui", args[0], "--config", str(cfg), *args[1:]],
-                           capture_output=True, text=True, env=env, timeout=60)
+        r = subprocess.run(
+            [sys.executable, "-m", "mobitui", args[0], "--config", str(cfg), *args[1:]],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert r.returncode == 0, r.stderr
-    written = [p for p in (open_tree / "data").rglob("*")] + [exports / "a.csv", exports / "b.jsonl"]
+    written = [*list((open_tree / "data").rglob("*")), exports / "a.csv", exports / "b.jsonl"]
     check_private([open_tree / "data", *written])
 
 
@@ -105,5 +113,4 @@ async def test_saved_exchanges_and_recent_numbers_are_private(open_tree, sim_con
     saved = list((open_tree / "data" / "exchanges").glob("*.txt"))
     recent = list(open_tree.rglob("console.json"))  # the state dir: under $MOBITUI_DATA_DIR here
     assert saved and recent
-    check_private([open_tree / "data", open_tree / "data" / "exchanges", *saved, *recent,
-                   *{p.parent for p in recent}])
+    check_private([open_tree / "data", open_tree / "data" / "exchanges", *saved, *recent, *{p.parent for p in recent}])

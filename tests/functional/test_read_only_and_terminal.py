@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_console import make_app, with_ui
+from test_console_bulk import open_bulk
 from textual.widgets import Input
 
 from mobitui.core.client import Operation
@@ -14,18 +16,21 @@ from mobitui.core.jobs import JobStore
 from mobitui.core.journal import Journal, default_path
 from mobitui.simulator.demo import DEMO_API_KEY, demo_config, demo_toml
 from mobitui.tui.screens.bulk_confirm import BulkUnsubscribeConfirm
-from test_console import make_app, with_ui
-from test_console_bulk import open_bulk
 
 ROOT = Path(__file__).resolve().parents[2]
 REFUSED = "read-only mode (--read-only or ui.read_only = true): "
 
 
 def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MOBITUI_API_KEY": DEMO_API_KEY,
-           "MOBITUI_DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run([sys.executable, "-m", "mobitui", *args], input=stdin, capture_output=True,
-                          text=True, env=env, timeout=60)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MOBITUI_API_KEY": DEMO_API_KEY,
+        "MOBITUI_DATA_DIR": str(tmp_path / "data"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mobitui", *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def config(tmp_path: Path, base_url: str, read_only: bool = False) -> str:
@@ -65,8 +70,7 @@ def _interrupted_unsubscribe_job(journal_path: Path, numbers: list[str]) -> int:
     store = JobStore(journal)
     campaign = demo_config("http://127.0.0.1:9").campaign("Kenya Tips")
     job_id = store.create(campaign, Operation.UNSUBSCRIBE, numbers, 2)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     journal.db.execute("UPDATE jobs SET pid=? WHERE id=?", (int(gone.stdout), job_id))
     assert [j.id for j in store.interrupted_jobs()] == [job_id]
     journal.close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from test_console import make_app, with_ui
+
 from mobitui.core.calls import describe
 from mobitui.core.recorder import Exchange
 from mobitui.tui.widgets.request_log import RequestLog
-from test_console import make_app, with_ui
 
 SUB = "http://127.0.0.1:8080/subscriptions/v1/c71e2c2ee68b410a82d6c5f910c2d428"
 
@@ -16,11 +17,17 @@ def ex(ident: int, started: float, url: str, body: str = "", method: str = "POST
 
 def test_each_route_is_named_with_its_number():
     assert describe(ex(1, 0, SUB + "/status", '{"msisdn": "254700000101", "signature": "x"}')) == (
-        "status", "254700000101")
+        "status",
+        "254700000101",
+    )
     assert describe(ex(2, 0, SUB + "/unsubscribe", '{"msisdn": "254700000102", "signature": "x"}')) == (
-        "unsubscribe", "254700000102")
-    mt = ("http://gw/srs/api/sendsms?USER_NAME=a&PASSWORD=***&ORIGINATOR=20123&RECIPIENT=254700000103"
-          "&PROVIDER=safaricom&MESSAGE_TEXT=BYE&KEYWORD=k&STARTED=2026-11-30%2010:00+STOP&CLASS=PAUSE")
+        "unsubscribe",
+        "254700000102",
+    )
+    mt = (
+        "http://gw/srs/api/sendsms?USER_NAME=a&PASSWORD=***&ORIGINATOR=20123&RECIPIENT=254700000103"
+        "&PROVIDER=safaricom&MESSAGE_TEXT=BYE&KEYWORD=k&STARTED=2026-11-30%2010:00+STOP&CLASS=PAUSE"
+    )
     assert describe(ex(3, 0, mt, method="GET")) == ("mt-stop", "254700000103")
     doi = "http://gw/api/doi/acct/***/?source=20123&destination=254700000104&keyword=k&stop=1"
     assert describe(ex(4, 0, doi, method="GET")) == ("doi-stop", "254700000104")
@@ -40,7 +47,10 @@ async def test_rows_name_the_operation_and_number_in_the_order_requests_were_mad
         await pilot.pause()
         rows = [[str(c) for c in log.get_row_at(i)] for i in range(log.row_count)]
         assert [(r[1], r[2]) for r in rows] == [
-            ("status", "254700000101"), ("status", "254700000103"), ("unsubscribe", "254700000102")]
+            ("status", "254700000101"),
+            ("status", "254700000103"),
+            ("unsubscribe", "254700000102"),
+        ]
         wide = log.columns[next(k for k in log.columns if k.value == "url")].width
         await pilot.resize_terminal(80, 24)
         await pilot.pause()

@@ -39,8 +39,9 @@ class Host:
     def open_service(self) -> Service:
         self.loops.append(asyncio.get_running_loop())
         self.threads.append(threading.current_thread().name)
-        service = Service.open(self.config, DEMO_API_KEY, Journal(self.path), recorder=self.recorder.child(),
-                               concurrency=self.concurrency)
+        service = Service.open(
+            self.config, DEMO_API_KEY, Journal(self.path), recorder=self.recorder.child(), concurrency=self.concurrency
+        )
         self.opened.append(service)
         return service
 
@@ -53,9 +54,10 @@ async def test_a_job_thread_runs_on_its_own_loop_and_hands_over_events_in_batche
     host = Host(sim_config, tmp_path)
     campaign = sim_config.campaigns[0]
     numbers = [f"2547400{i:05d}" for i in range(40)]
-    run = JobThread(host.open_service,
-                    lambda service, on_event: BulkJob.create(service, campaign, numbers, Operation.STATUS,
-                                                             on_event=on_event))
+    run = JobThread(
+        host.open_service,
+        lambda service, on_event: BulkJob.create(service, campaign, numbers, Operation.STATUS, on_event=on_event),
+    )
     events: list[object] = []
     future = run.start()
     while not future.done():
@@ -84,9 +86,12 @@ async def test_cancel_from_the_host_stops_new_sends_and_those_in_flight_are_reco
     host = Host(server.config, tmp_path, concurrency=5)
     campaign = server.config.campaigns[0]
     numbers = [f"2547100{i:05d}" for i in range(200)]
-    run = JobThread(host.open_service,
-                    lambda service, on_event: BulkJob.create(service, campaign, numbers, Operation.STATUS,
-                                                             concurrency=5, on_event=on_event))
+    run = JobThread(
+        host.open_service,
+        lambda service, on_event: BulkJob.create(
+            service, campaign, numbers, Operation.STATUS, concurrency=5, on_event=on_event
+        ),
+    )
     future = run.start()
     results: list[ItemResult] = []
     while len(results) < 10:
@@ -118,8 +123,7 @@ async def test_cancel_before_the_job_exists_sends_nothing(make_simulator, tmp_pa
     def make_job(service: Service, on_event):  # type: ignore[no-untyped-def]
         created.set()
         go_on.wait(5)  # the host cancels while the job is still being made
-        return BulkJob.create(service, campaign, ["254700000101", "254700000102"], Operation.STATUS,
-                              on_event=on_event)
+        return BulkJob.create(service, campaign, ["254700000101", "254700000102"], Operation.STATUS, on_event=on_event)
 
     run = JobThread(host.open_service, make_job)
     future = run.start()

@@ -59,22 +59,31 @@ def test_a_key_that_cannot_be_redacted_safely_is_refused(key):
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("MOBITUI_", "PYTHON_KEYRING"))}
-    e.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"),
-             XDG_DATA_HOME=str(tmp_path / "xdg-data"), MOBITUI_DATA_DIR=str(tmp_path / "data"),
-             PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]), **extra)
+    e.update(
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+        MOBITUI_DATA_DIR=str(tmp_path / "data"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+        **extra,
+    )
     return e
 
 
 def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mobitui", *args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=90)
+    return subprocess.run(
+        [sys.executable, "-m", "mobitui", *args], input=stdin, capture_output=True, text=True, env=env, timeout=90
+    )
 
 
 def test_auth_set_refuses_unsafe_keys_and_a_backend_that_keeps_nothing(tmp_path):
     cfg = tmp_path / "m.toml"
     cfg.write_text(demo_toml("http://127.0.0.1:9"))
-    env = cli_env(tmp_path, PYTHON_KEYRING_BACKEND="support.keyrings.FileKeyring",
-                  MOBITUI_TEST_KEYRING=str(tmp_path / "keyring.json"))
+    env = cli_env(
+        tmp_path,
+        PYTHON_KEYRING_BACKEND="support.keyrings.FileKeyring",
+        MOBITUI_TEST_KEYRING=str(tmp_path / "keyring.json"),
+    )
     r = run(env, "auth", "set", "--config", str(cfg), stdin="254700000101\n")
     assert r.returncode == 2 and "digits only" in r.stderr and "Stored" not in r.stdout
     r = run(env, "auth", "set", "--config", str(cfg), stdin="abc\n")
@@ -102,10 +111,29 @@ def test_every_cli_command_against_a_server_echoing_the_key(tmp_path, echo):
         ("status", "--config", c, "--campaign", "Kenya Tips", *numbers),
         ("status", "--config", c, "--campaign", "Kenya Tips", "--json", *numbers),
         ("unsubscribe", "--config", c, "--campaign", "Kenya Tips", "--yes", *numbers[:3]),
-        ("unsubscribe", "--config", c, "--campaign", "Kenya Jokes SMS", "--yes", *numbers,
-         "--export", str(tmp_path / "out.csv")),
-        ("unsubscribe", "--config", c, "--campaign", "Kenya Web Opt-In", "--yes", "--json", *numbers,
-         "--export", str(tmp_path / "out.jsonl")),
+        (
+            "unsubscribe",
+            "--config",
+            c,
+            "--campaign",
+            "Kenya Jokes SMS",
+            "--yes",
+            *numbers,
+            "--export",
+            str(tmp_path / "out.csv"),
+        ),
+        (
+            "unsubscribe",
+            "--config",
+            c,
+            "--campaign",
+            "Kenya Web Opt-In",
+            "--yes",
+            "--json",
+            *numbers,
+            "--export",
+            str(tmp_path / "out.jsonl"),
+        ),
         ("history", "--config", c, numbers[0]),
         ("history", "--config", c, numbers[0], "--json"),
         ("jobs", "--config", c),

@@ -71,9 +71,7 @@ def sign(campaign_id: str, msisdn: str) -> str:
     return hashlib.md5(f"{DEMO_ACCOUNT_ID}{campaign_id}{msisdn}".encode()).hexdigest()
 
 
-def api(
-    http: httpx.Client, method: str, msisdn: str, campaign_id: str = DEMO_TIPS_ID, **extra: str
-) -> httpx.Response:
+def api(http: httpx.Client, method: str, msisdn: str, campaign_id: str = DEMO_TIPS_ID, **extra: str) -> httpx.Response:
     body = {"msisdn": msisdn, "signature": sign(campaign_id, msisdn), **extra}
     return http.post(f"/subscriptions/v1/{campaign_id}/{method}", json=body)
 
@@ -104,9 +102,7 @@ def sendsms_path(
     return "/srs/api/sendsms?" + "&".join(f"{k}={v}" for k, v in params.items())
 
 
-def doi_path(
-    msisdn: str, *, key: str = DEMO_API_KEY, account: str = DEMO_ACCOUNT_ID, drop: str | None = None
-) -> str:
+def doi_path(msisdn: str, *, key: str = DEMO_API_KEY, account: str = DEMO_ACCOUNT_ID, drop: str | None = None) -> str:
     params = {
         "source": "20789",
         "destination": msisdn,
@@ -281,9 +277,7 @@ def test_sendsms_bad_credentials_is_511(http: httpx.Client, simulator: Simulator
         ({"drop": "KEYWORD"}, 506),
     ],
 )
-def test_sendsms_gateway_error_codes(
-    http: httpx.Client, simulator: SimulatorServer, kwargs: dict, status: int
-) -> None:
+def test_sendsms_gateway_error_codes(http: httpx.Client, simulator: SimulatorServer, kwargs: dict, status: int) -> None:
     r = http.get(sendsms_path(ACTIVE, **kwargs))
     # the gateway code is in the body; the status line is the transport's
     assert r.status_code == 200 and list(r.json()) == [str(status)]
@@ -310,9 +304,7 @@ def test_doi_bad_account_or_key_is_590(http: httpx.Client, simulator: SimulatorS
     assert state(simulator, ACTIVE, DEMO_OPT_IN_ID) == "active"
 
 
-@pytest.mark.parametrize(
-    "name", ["source", "destination", "keyword", "frequency", "campaign", "reference", "stop"]
-)
+@pytest.mark.parametrize("name", ["source", "destination", "keyword", "frequency", "campaign", "reference", "stop"])
 def test_doi_missing_parameter_is_named(http: httpx.Client, name: str) -> None:
     r = http.get(doi_path(ACTIVE, drop=name))
     assert r.json() == {"590": f"SEND_FAILED: missing parameter {name}"}
@@ -426,9 +418,7 @@ def test_reset_is_a_real_tcp_rst_before_any_byte(http: httpx.Client, simulator: 
     assert simulator.sim.unsubscribe_count(DEMO_TIPS_ID, MAGIC["reset"]) == 0
 
 
-def test_reset_mid_body_sends_headers_and_part_then_rst(
-    http: httpx.Client, simulator: SimulatorServer
-) -> None:
+def test_reset_mid_body_sends_headers_and_part_then_rst(http: httpx.Client, simulator: SimulatorServer) -> None:
     received, ended = raw_exchange(simulator, raw_post(DEMO_TIPS_ID, "unsubscribe", MAGIC["reset-mid-body"]))
     assert isinstance(ended, ConnectionResetError)
     head, _, body = received.partition(b"\r\n\r\n")
@@ -534,9 +524,7 @@ def test_bad_signature_whatever_is_sent(http: httpx.Client, simulator: Simulator
     r = api(http, "unsubscribe", MAGIC["bad-signature"])
     assert r.status_code == 401 and r.json()["authenticated"] is False and set(r.json()) == NINE_FIELDS
     assert http.get(sendsms_path(MAGIC["bad-signature"])).status_code == 511
-    assert http.get(doi_path(MAGIC["bad-signature"])).json() == {
-        "590": "SEND_FAILED: invalid account or api key"
-    }
+    assert http.get(doi_path(MAGIC["bad-signature"])).json() == {"590": "SEND_FAILED: invalid account or api key"}
     assert simulator.sim.unsubscribe_count(DEMO_TIPS_ID, MAGIC["bad-signature"]) == 0
 
 
@@ -552,9 +540,7 @@ def test_old_style_zero_on_gateway_routes(http: httpx.Client, simulator: Simulat
     zero = MAGIC["old-zero"]
     assert http.get(sendsms_path(zero)).text == "0"
     assert http.get(doi_path(zero)).text == "0"
-    assert (
-        state(simulator, zero, DEMO_JOKES_ID) == "unsub" and state(simulator, zero, DEMO_OPT_IN_ID) == "unsub"
-    )
+    assert state(simulator, zero, DEMO_JOKES_ID) == "unsub" and state(simulator, zero, DEMO_OPT_IN_ID) == "unsub"
     assert api(http, "status", zero).json()["state"] == "active"  # Kenya Tips untouched
 
 
@@ -742,9 +728,7 @@ def test_cli_without_a_key_refuses(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == 2 and "no API key" in err
 
 
-def test_cli_port_in_use_is_a_clear_error(
-    capsys: pytest.CaptureFixture[str], simulator: SimulatorServer
-) -> None:
+def test_cli_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str], simulator: SimulatorServer) -> None:
     code, err = run_in_process(capsys, "--demo", "--port", str(simulator.port))
     assert code == 2 and f"cannot listen on 127.0.0.1:{simulator.port}" in err
 
@@ -766,9 +750,7 @@ def test_cli_server_serves_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) -> No
             match = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", banner)
             assert match, banner + proc.stderr.read()
             url, port = match.group(1), int(match.group(2))
-            listening = [
-                c for c in psutil.Process(proc.pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN
-            ]
+            listening = [c for c in psutil.Process(proc.pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN]
             assert [(c.laddr.ip, c.laddr.port) for c in listening] == [("127.0.0.1", port)]
 
             body = json.dumps({"msisdn": ACTIVE, "signature": sign(DEMO_TIPS_ID, ACTIVE)})

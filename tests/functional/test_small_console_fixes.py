@@ -14,6 +14,8 @@ import termios
 from pathlib import Path
 
 import pytest
+from test_console import make_app, with_ui
+from test_read_only_and_terminal import _interrupted_unsubscribe_job
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
@@ -27,8 +29,6 @@ from mobitui.core.recorder import Exchange
 from mobitui.runtime import open_runtime
 from mobitui.simulator.demo import demo_toml
 from mobitui.tui.screens.exchange import ExchangeDetail, pretty
-from test_console import make_app, with_ui
-from test_read_only_and_terminal import _interrupted_unsubscribe_job
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,8 +114,9 @@ async def test_a_body_nested_too_deeply_for_json_is_shown_as_received(sim_config
 def test_resume_hints_in_the_demo_say_demo(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MOBITUI_DATA_DIR": str(tmp_path / "data")}
     job_id = _interrupted_unsubscribe_job(tmp_path / "data" / "demo" / "journal.sqlite3", ["254700000101"])
-    r = subprocess.run([sys.executable, "-m", "mobitui", "--demo", "jobs"], capture_output=True, text=True,
-                       env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "mobitui", "--demo", "jobs"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     assert f"Resume with `mobitui --demo resume JOB` (resumable: {job_id})" in r.stdout
 
@@ -125,8 +126,9 @@ def test_the_suggested_command_creates_a_config_where_none_was(tmp_path):
     command = ConfigMissing.create_command(path)
     assert command.startswith("mkdir -p ")
     shell = command.replace("mobitui config-example", f"{sys.executable} -m mobitui config-example")
-    r = subprocess.run(["sh", "-c", shell], capture_output=True, text=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    r = subprocess.run(
+        ["sh", "-c", shell], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     assert config.load(path).account.account_id == "43e36f54eef111e270639871000000f1"
 
@@ -137,9 +139,20 @@ def test_the_cli_progress_line_is_cut_to_the_terminal_width():
     with os.fdopen(slave, "w", encoding="utf-8") as stream:
         meter = cli._Progress(stream)
         assert meter.enabled
-        p = Progress(job_id=1, operation=Operation.STATUS, total=4000, done=1234, unknown=3, in_flight=50,
-                     pending=2663, left=2713, outcomes={"ok": 1200, "failed": 34},
-                     states={"active": 900, "onhold": 200, "unsub": 100}, rate=912.0, eta=3.0)
+        p = Progress(
+            job_id=1,
+            operation=Operation.STATUS,
+            total=4000,
+            done=1234,
+            unknown=3,
+            in_flight=50,
+            pending=2663,
+            left=2713,
+            outcomes={"ok": 1200, "failed": 34},
+            states={"active": 900, "onhold": 200, "unsub": 100},
+            rate=912.0,
+            eta=3.0,
+        )
         meter(p)
     out = os.read(master, 4096).decode()
     os.close(master)
@@ -149,10 +162,10 @@ def test_the_cli_progress_line_is_cut_to_the_terminal_width():
 
 
 async def test_every_campaign_view_shows_a_readable_error_not_its_first_letters(sim_config, simulator):
+    from test_console import settle
     from textual.widgets import ContentSwitcher
 
     from mobitui.tui.widgets.everywhere import EverywhereTable
-    from test_console import settle
 
     app = make_app(with_ui(sim_config, refresh_interval=0))
     async with app.run_test(size=(120, 36)) as pilot:
@@ -254,7 +267,8 @@ async def test_a_check_that_hangs_says_how_many_attempts_and_when_it_gives_up(si
         age = str(app.query_one("#status-age", Static).render())
         # 2 attempts x (2 s connect + 3 s read) + 1 s between them = 11 s from now
         assert age == "checking now… up to 2 attempt(s); gives up by " + _time.strftime(
-            "%H:%M:%S", _time.localtime(now + 11))
+            "%H:%M:%S", _time.localtime(now + 11)
+        )
 
 
 def _burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
@@ -299,16 +313,18 @@ async def test_the_unsubscribe_key_in_read_only_says_why(sim_config, simulator):
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press(*"254700000101", "enter", "ctrl+o")
         await pilot.pause(0.2)
-        assert any(n.message.startswith("read-only mode (--read-only or ui.read_only = true): unsubscribe refused")
-                   for n in app._notifications)
+        assert any(
+            n.message.startswith("read-only mode (--read-only or ui.read_only = true): unsubscribe refused")
+            for n in app._notifications
+        )
     assert not [r for r in simulator.sim.records() if "unsubscribe" in r.path or "sendsms" in r.path]
 
 
 async def test_every_campaign_view_shows_each_route_at_80x24(sim_config, simulator):
+    from test_console import settle
     from textual.widgets import ContentSwitcher
 
     from mobitui.tui.widgets.everywhere import EverywhereTable
-    from test_console import settle
 
     app = make_app(with_ui(sim_config, refresh_interval=0))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -11,8 +11,19 @@ import pytest
 from support import showcase
 
 SIZES = [(80, 24), (120, 36)]
-NAMES = ["main", "confirm", "log-detail", "error", "every-campaign", "help", "read-only", "no-keyring",
-         "bulk-empty", "bulk-mid-run", "bulk-finished"]
+NAMES = [
+    "main",
+    "confirm",
+    "log-detail",
+    "error",
+    "every-campaign",
+    "help",
+    "read-only",
+    "no-keyring",
+    "bulk-empty",
+    "bulk-mid-run",
+    "bulk-finished",
+]
 
 
 @pytest.fixture(autouse=True)

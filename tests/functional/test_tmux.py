@@ -65,7 +65,9 @@ def test_demo_lookup_unsubscribe_and_quit(tmux, tmp_path):
             "MOBITUI_DATA_DIR": str(tmp_path / "data"),
             "XDG_CONFIG_HOME": str(tmp_path / "config"),
             "XDG_STATE_HOME": str(tmp_path / "state"),
-            "TERM": os.environ.get("TERM", "xterm-256color") if os.environ.get("TERM") not in (None, "dumb") else "xterm-256color",
+            "TERM": os.environ.get("TERM", "xterm-256color")
+            if os.environ.get("TERM") not in (None, "dumb")
+            else "xterm-256color",
         }.items()
     )
     cmd = f"env -u COLUMNS -u LINES {env} {shlex.quote(sys.executable)} -m mobitui --demo; echo $? > {shlex.quote(str(done))}; sleep 5"
@@ -96,7 +98,9 @@ def test_demo_bulk_paste_of_500_numbers_and_check(tmux, tmp_path):
     numbers += ["not a number", numbers[0], "0700-000-106"]  # junk, a duplicate, a national one
     paste = tmp_path / "paste.txt"
     paste.write_text("\n".join(numbers) + "\n")
-    env = f"MOBITUI_DATA_DIR={shlex.quote(str(tmp_path / 'data'))} XDG_STATE_HOME={shlex.quote(str(tmp_path / 'state'))}"
+    env = (
+        f"MOBITUI_DATA_DIR={shlex.quote(str(tmp_path / 'data'))} XDG_STATE_HOME={shlex.quote(str(tmp_path / 'state'))}"
+    )
     cmd = f"env -u COLUMNS -u LINES {env} {shlex.quote(sys.executable)} -m mobitui --demo; sleep 5"
     tmux.start(f"sh -c {shlex.quote(cmd)}", width=130, height=36)
     tmux.wait_for("MSISDN")
@@ -123,8 +127,10 @@ def _console(tmux, tmp_path, done: Path, extra: dict[str, str] | None = None) ->
         **(extra or {}),
     }
     assigns = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    cmd = (f"env -u COLUMNS -u LINES {assigns} {shlex.quote(sys.executable)} -m mobitui --demo; "
-           f"echo $? > {shlex.quote(str(done))}; sleep 30")
+    cmd = (
+        f"env -u COLUMNS -u LINES {assigns} {shlex.quote(sys.executable)} -m mobitui --demo; "
+        f"echo $? > {shlex.quote(str(done))}; sleep 30"
+    )
     tmux.start(f"sh -c {shlex.quote(cmd)}", width=130, height=36)
     tmux.wait_for("MSISDN")
 
@@ -167,19 +173,31 @@ def test_console_that_dies_unexpectedly_never_exits_0(tmux, tmp_path):
     must end with a non-zero exit code, never 0."""
     done = tmp_path / "exit-code"
     tests = Path(__file__).resolve().parents[1]  # tests/, for support
-    _console(tmux, tmp_path, done, {"TEXTUAL_DRIVER": "support.drivers:StockLinuxDriver",
-                                    "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])})
+    _console(
+        tmux,
+        tmp_path,
+        done,
+        {
+            "TEXTUAL_DRIVER": "support.drivers:StockLinuxDriver",
+            "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)]),
+        },
+    )
     _paste_binary_into_bulk(tmux, tmp_path)
     assert _exit_code(done) not in ("", "0")
 
 
 def test_a_number_typed_while_the_console_starts_is_looked_up(tmux, tmp_path):
     done = tmp_path / "exit-code"
-    env = {"MOBITUI_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "XDG_STATE_HOME": str(tmp_path / "state")}
+    env = {
+        "MOBITUI_DATA_DIR": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
     assigns = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    cmd = (f"env -u COLUMNS -u LINES {assigns} {shlex.quote(sys.executable)} -m mobitui --demo; "
-           f"echo $? > {shlex.quote(str(done))}; sleep 30")
+    cmd = (
+        f"env -u COLUMNS -u LINES {assigns} {shlex.quote(sys.executable)} -m mobitui --demo; "
+        f"echo $? > {shlex.quote(str(done))}; sleep 30"
+    )
     tmux.start(f"sh -c {shlex.quote(cmd)}", width=130, height=36)
     tmux.keys("0700-000-101", "Enter")  # before the first frame: the terminal holds the keys
     screen = tmux.wait_for("ACTIVE", timeout=30)

@@ -19,7 +19,7 @@ import pytest
 from mobitui.core import errors
 from mobitui.core.transport import HttpcoreTransport, TransportError
 
-OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\": \"ok\"}"
+OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"status": "ok"}'
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -75,6 +75,7 @@ class Server:
 
 def answering(*answers: bytes, then_close: bool = False) -> Callable[[Server], Handler]:
     """A handler that answers each request on a connection with the next of ``answers``."""
+
     def make(server: Server) -> Handler:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             for answer in answers:
@@ -83,7 +84,9 @@ def answering(*answers: bytes, then_close: bool = False) -> Callable[[Server], H
                 await writer.drain()
             if not then_close:
                 await reader.read()  # keep the connection until the client closes it
+
         return handle
+
     return make
 
 
@@ -105,10 +108,16 @@ def transport(**kw: object) -> HttpcoreTransport:
     return HttpcoreTransport(ssl.create_default_context(), **kw)  # type: ignore[arg-type]
 
 
-async def call(t: HttpcoreTransport, url: str, *, read: float = 2.0, pool: float = 2.0,
-               body: bytes = b'{"msisdn": "254700000001"}') -> tuple[int, bytes, httpx.Headers]:
-    request = httpx.Request("POST", url, content=body, headers={"Content-Type": "application/json"},
-                            extensions={"timeout": {"connect": 2.0, "read": read, "pool": pool}})
+async def call(
+    t: HttpcoreTransport, url: str, *, read: float = 2.0, pool: float = 2.0, body: bytes = b'{"msisdn": "254700000001"}'
+) -> tuple[int, bytes, httpx.Headers]:
+    request = httpx.Request(
+        "POST",
+        url,
+        content=body,
+        headers={"Content-Type": "application/json"},
+        extensions={"timeout": {"connect": 2.0, "read": read, "pool": pool}},
+    )
     response = await t.handle_async_request(request)
     try:
         data = b"".join([chunk async for chunk in response.aiter_raw()])
@@ -132,9 +141,11 @@ async def test_requests_go_out_whole_and_reuse_one_kept_alive_connection():
 
 
 async def test_chunked_answer_and_an_interim_100_answer_are_read_whole():
-    chunked = (b"HTTP/1.1 100 Continue\r\n\r\n"
-               b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-               b"5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n")
+    chunked = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n"
+    )
     async with await serve(answering(chunked, OK)) as server:
         t = transport()
         assert (await call(t, server.url))[:2] == (200, b"hello, world")
@@ -180,6 +191,7 @@ async def test_reset_before_an_answer_is_a_read_error_classified_as_reset():
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
+
         return handle
 
     async with await serve(make) as server:
@@ -193,7 +205,7 @@ async def test_reset_before_an_answer_is_a_read_error_classified_as_reset():
 
 
 async def test_a_body_cut_short_is_an_error_not_a_short_answer():
-    cut = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"status\""
+    cut = b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"status"'
     async with await serve(answering(cut, then_close=True)) as server:
         t = transport()
         with pytest.raises(TransportError):
@@ -215,6 +227,7 @@ async def test_silence_is_a_read_timeout_and_the_connection_is_dropped():
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await server.read_request(reader)
             await reader.read()  # never answers
+
         return handle
 
     async with await serve(make) as server:
@@ -258,6 +271,7 @@ async def test_connections_are_bounded_and_a_full_pool_times_out():
                 await gate.wait()
                 writer.write(OK)
                 await writer.drain()
+
         return handle
 
     async with await serve(make) as server:
@@ -291,6 +305,7 @@ async def test_tls_failure_sends_nothing():
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             writer.write(OK)  # plain HTTP where the TLS handshake is expected
             await reader.read()
+
         return handle
 
     async with await serve(make) as server:
@@ -307,6 +322,7 @@ async def test_a_cancelled_request_gives_its_connection_and_slot_back():
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await server.read_request(reader)
             await reader.read()
+
         return handle
 
     async with await serve(make) as server:
@@ -330,8 +346,10 @@ async def test_the_client_reads_a_body_compressed_although_not_asked_for():
 
     answer = b'{"authenticated": true, "valid_msisdn": true, "valid_campaign": true, "state": "onhold"}'
     packed = gzip.compress(answer)
-    gz = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-          b"Content-Length: %d\r\n\r\n%s" % (len(packed), packed))
+    gz = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(packed), packed)
+    )
     async with await serve(answering(gz, OK.replace(b"ok", b"no"))) as server:
         config = demo_config(server.url.removesuffix("/status"))
         async with MobivateClient(config, DEMO_API_KEY) as client:
@@ -352,12 +370,14 @@ async def test_an_answer_left_unread_does_not_leave_a_stalled_connection_behind(
                 await server.read_request(reader)
                 writer.write(big if len(server.requests) == 1 else OK)  # the first answer is large
                 await writer.drain()
+
         return handle
 
     async with await serve(make) as server:
         t = transport()
-        request = httpx.Request("POST", server.url, content=b"{}",
-                                extensions={"timeout": {"connect": 2.0, "read": 1.0, "pool": 1.0}})
+        request = httpx.Request(
+            "POST", server.url, content=b"{}", extensions={"timeout": {"connect": 2.0, "read": 1.0, "pool": 1.0}}
+        )
         response = await t.handle_async_request(request)
         await asyncio.sleep(0.1)  # all of it arrives; none of it is read
         await response.aclose()
@@ -367,11 +387,12 @@ async def test_an_answer_left_unread_does_not_leave_a_stalled_connection_behind(
 
 
 async def test_the_http_version_reported_is_the_servers():
-    old = b"HTTP/1.0 200 OK\r\nContent-Length: 16\r\n\r\n{\"status\": \"ok\"}"
+    old = b'HTTP/1.0 200 OK\r\nContent-Length: 16\r\n\r\n{"status": "ok"}'
     async with await serve(answering(old, then_close=True)) as server:
         t = transport()
-        request = httpx.Request("POST", server.url, content=b"{}",
-                                extensions={"timeout": {"connect": 2.0, "read": 2.0, "pool": 2.0}})
+        request = httpx.Request(
+            "POST", server.url, content=b"{}", extensions={"timeout": {"connect": 2.0, "read": 2.0, "pool": 2.0}}
+        )
         response = await t.handle_async_request(request)
         await response.aread()
         await response.aclose()
@@ -381,6 +402,7 @@ async def test_the_http_version_reported_is_the_servers():
 
 async def test_a_stale_kept_alive_connection_is_named_and_maybe_sent():
     """The server reads the second request on a kept-alive connection, then closes without a word."""
+
     def make(server: Server) -> Handler:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await server.read_request(reader)
@@ -388,6 +410,7 @@ async def test_a_stale_kept_alive_connection_is_named_and_maybe_sent():
             await writer.drain()
             await server.read_request(reader)
             writer.transport.abort()
+
         return handle
 
     async with await serve(make) as server:
@@ -444,8 +467,9 @@ async def test_https_goes_through_a_proxy_tunnel_with_the_proxys_credentials_onl
     proxy_server = await asyncio.start_server(proxy, "127.0.0.1", 0)
     proxy_port = proxy_server.sockets[0].getsockname()[1]
     try:
-        t = HttpcoreTransport(ssl.create_default_context(cafile=str(cert)),
-                              proxy=f"http://ops:s3cret@127.0.0.1:{proxy_port}")
+        t = HttpcoreTransport(
+            ssl.create_default_context(cafile=str(cert)), proxy=f"http://ops:s3cret@127.0.0.1:{proxy_port}"
+        )
         status, data, _ = await call(t, f"https://127.0.0.1:{origin_port}/status")
         await t.aclose()
     finally:

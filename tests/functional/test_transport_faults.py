@@ -78,8 +78,14 @@ class Scripted:
 
     async def read_request(self, reader: asyncio.StreamReader) -> bytes:
         head = await reader.readuntil(b"\r\n\r\n")
-        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
+        length = next(
+            (
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ),
+            0,
+        )
         request = head + (await reader.readexactly(length) if length else b"")
         self.requests.append(request)
         return request
@@ -100,7 +106,10 @@ async def until(predicate: Callable[[], bool], seconds: float = 5.0, dbg=None) -
     loop = asyncio.get_running_loop()
     end = loop.time() + seconds
     while not predicate():
-        assert loop.time() < end, ("the server never got there", dbg and (dbg[0], dbg[1].closed, dbg[1].connections, len(dbg[1].requests)))
+        assert loop.time() < end, (
+            "the server never got there",
+            dbg and (dbg[0], dbg[1].closed, dbg[1].connections, len(dbg[1].requests)),
+        )
         await asyncio.sleep(0.005)
 
 
@@ -112,6 +121,7 @@ def keep_alive_then_close(delay: float) -> Handler:
         await writer.drain()
         if delay:
             await asyncio.sleep(delay)
+
     return handle
 
 
@@ -126,7 +136,7 @@ async def test_a_server_that_closes_kept_alive_connections_gets_every_stop_once(
             for i in range(n):
                 results.append(await client.unsubscribe(campaign(cfg, "mt-stop"), NUMBER))
                 if delay:  # the next stop goes out once the server has closed the last connection
-                    await until(lambda: server.closed >= i + 1, 5.0, (i, server))
+                    await until(lambda i=i: server.closed >= i + 1, 5.0, (i, server))
     assert [r.outcome for r in results] == [Outcome.OK] * n, {r.error for r in results}
     assert len(server.requests) == n  # each stop reached the server, exactly once
 
@@ -182,8 +192,10 @@ async def test_a_dead_ipv6_address_falls_back_to_ipv4(monkeypatch):
     def resolve(host, *args, **kw):  # type: ignore[no-untyped-def]
         if host in ("dual.mobitui.test", b"dual.mobitui.test"):
             p = args[0] if args else kw.get("port")
-            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", int(p), 0, 0)),
-                    (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", int(p)))]
+            return [
+                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", int(p), 0, 0)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", int(p))),
+            ]
         return real(host, *args, **kw)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
@@ -195,8 +207,7 @@ async def test_a_dead_ipv6_address_falls_back_to_ipv4(monkeypatch):
     v4.listen(16)
     server = Scripted(handle)
     try:
-        server._server = await asyncio.start_server(
-            lambda r, w: server.handler(server, r, w), sock=v4)
+        server._server = await asyncio.start_server(lambda r, w: server.handler(server, r, w), sock=v4)
         cfg = config_for(f"http://dual.mobitui.test:{port}", connect_timeout=3.0)
         async with MobivateClient(cfg, None) as client:
             r = await client.status(campaign(cfg, "subscription-api"), NUMBER)
@@ -215,6 +226,7 @@ def one_answer(raw: bytes) -> Handler:
         await server.read_request(reader)
         writer.write(raw)
         await writer.drain()
+
     return handle
 
 
@@ -234,8 +246,9 @@ async def test_a_redirect_says_where_it_points_and_is_not_followed(route):
 
 
 async def test_a_proxys_http_501_is_not_a_gateway_code():
-    raw = answer(b"<html><title>501 Not Implemented</title></html>", b"501 Not Implemented",
-                 b"Content-Type: text/html\r\n")
+    raw = answer(
+        b"<html><title>501 Not Implemented</title></html>", b"501 Not Implemented", b"Content-Type: text/html\r\n"
+    )
     async with Scripted(one_answer(raw)) as server:
         cfg = config_for(server.base())
         async with MobivateClient(cfg, DEMO_API_KEY) as client:
@@ -304,21 +317,26 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     import ipaddress
 
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 

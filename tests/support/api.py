@@ -8,8 +8,21 @@ from __future__ import annotations
 
 # The 13 subscription states of the status method, in the order of the API
 # reference (/work/shared/reference/mobivate-api.md, "Subscription states").
-STATES = ("active", "inactive", "nf", "nfi", "ping", "onhold", "blocked", "reinvite", "doi-onhold",
-          "doi-declined", "suspended", "investigate", "unsub")
+STATES = (
+    "active",
+    "inactive",
+    "nf",
+    "nfi",
+    "ping",
+    "onhold",
+    "blocked",
+    "reinvite",
+    "doi-onhold",
+    "doi-declined",
+    "suspended",
+    "investigate",
+    "unsub",
+)
 
 # The simulator's sample numbers: 2547000001NN has the NN-th state above.
 SAMPLE_NUMBERS = {state: f"2547000001{i:02d}" for i, state in enumerate(STATES, start=1)}

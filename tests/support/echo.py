@@ -112,9 +112,15 @@ class EchoServer:
         js = "application/json"
         if "/subscriptions/" in path:
             if shape == 0:
-                return 200, js, ('{"authenticated": true, "valid_msisdn": true, "valid_campaign": true, '
-                                 f'"campaign_status": "live {k}", "campaign_name": "echo {k}", "state": "active", '
-                                 f'"reference": "ref-{k}", "error": ""}}')
+                return (
+                    200,
+                    js,
+                    (
+                        '{"authenticated": true, "valid_msisdn": true, "valid_campaign": true, '
+                        f'"campaign_status": "live {k}", "campaign_name": "echo {k}", "state": "active", '
+                        f'"reference": "ref-{k}", "error": ""}}'
+                    ),
+                )
             if shape == 1:
                 return 401, js, f'{{"authenticated": false, "error": "Username or Password incorrect: PASSWORD={k}"}}'
             return 502, "text/html", f"<html><head><title>Proxy refused {k}</title></head><body>{k}</body></html>"

@@ -45,7 +45,9 @@ def showcase_config() -> Config:
 
 
 NO_KEYRING = KeyLookup(
-    None, KeySource.NONE, "none usable",
+    None,
+    KeySource.NONE,
+    "none usable",
     "No usable keyring backend on this machine (a headless server). Either export MOBITUI_API_KEY in "
     "the shell that runs mobitui, or install and unlock a keyring (see README: The API key).",
 )
@@ -159,7 +161,9 @@ def ended(app: ShowcaseApp, timeout: float = 30.0) -> Iterator[None]:
 @contextmanager
 def frozen_clock() -> Iterator[None]:
     """Every timestamp and latency the core records reads the stopped clock."""
-    fake = SimpleNamespace(time=lambda: FROZEN, perf_counter=lambda: 0.0, strftime=time.strftime, localtime=time.localtime)
+    fake = SimpleNamespace(
+        time=lambda: FROZEN, perf_counter=lambda: 0.0, strftime=time.strftime, localtime=time.localtime
+    )
     # A bulk job's rate, ETA and elapsed time read its own clock (a keyword default):
     # stopped, the rate of a run in progress is 0/s whenever the picture is taken.
     job_clock = {"clock": lambda: 0.0}
@@ -296,9 +300,14 @@ async def bulk_mid_run(pilot) -> None:  # type: ignore[no-untyped-def]
     while time.monotonic() < deadline:  # polled: the job runs on a thread of its own
         await pilot.pause(0.05)
         stats = str(screen.query_one("#bulk-stats", Static).render())
-        if (screen.running is not None and all(r.result is not None for r in answered)
-                and not screen._dirty and not screen._stale and "in flight 2" in stats
-                and f"{len(answered)}/{len(answered) + len(HELD)}" in stats):
+        if (
+            screen.running is not None
+            and all(r.result is not None for r in answered)
+            and not screen._dirty
+            and not screen._stale
+            and "in flight 2" in stats
+            and f"{len(answered)}/{len(answered) + len(HELD)}" in stats
+        ):
             break
     else:
         raise AssertionError("the run did not reach 5 answered and 2 in flight within 30 s")

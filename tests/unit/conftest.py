@@ -12,8 +12,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def _no_process_and_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a unit test starts no process and opens no connection: "
-                             "move it to tests/functional")
+        raise AssertionError("a unit test starts no process and opens no connection: move it to tests/functional")
 
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)

@@ -77,9 +77,11 @@ def test_doi_campaign_needs_frequency(tmp_path):
 
 
 def test_bad_values_name_campaign_key_and_expectation(tmp_path):
-    text = GOOD.replace('campaign_id = "c71e2c2ee68b410a82d6c5f910c2d428"', 'campaign_id = "xyz"').replace(
-        'country = "KE"', 'country = "Kenya"'
-    ).replace('"subscription-api"          #', '"sms"  #')
+    text = (
+        GOOD.replace('campaign_id = "c71e2c2ee68b410a82d6c5f910c2d428"', 'campaign_id = "xyz"')
+        .replace('country = "KE"', 'country = "Kenya"')
+        .replace('"subscription-api"          #', '"sms"  #')
+    )
     msg = errors_of(tmp_path, text)
     assert "campaign #1 'Kenya Tips', key campaign_id: expected 32 hexadecimal characters" in msg
     assert "key country: expected an ISO 3166 country code" in msg
@@ -87,7 +89,12 @@ def test_bad_values_name_campaign_key_and_expectation(tmp_path):
 
 
 def test_unknown_and_missing_keys(tmp_path):
-    msg = errors_of(tmp_path, GOOD.replace("[account]\n", "[account]\naccount_idd = 1\n").replace('account_id = "43e36f54eef111e270639871000000f1"\n', ""))
+    msg = errors_of(
+        tmp_path,
+        GOOD.replace("[account]\n", "[account]\naccount_idd = 1\n").replace(
+            'account_id = "43e36f54eef111e270639871000000f1"\n', ""
+        ),
+    )
     assert "key account.account_idd: unknown key (misspelt?)" in msg
     assert "key account.account_id: required but missing" in msg
 
@@ -112,10 +119,11 @@ def test_ca_bundle_must_exist(tmp_path):
 @pytest.mark.parametrize("key", ["subscription_api", "gateway", "doi"])
 def test_credentials_in_an_endpoint_url_are_refused_and_never_repeated(tmp_path, key):
     url = "https://opsuser:Hunter2-pw%40x@gateway.mobivate.com"
-    text = GOOD.replace('[endpoints]\n', f'[endpoints]\n{key} = "{url}"\n', 1)
+    text = GOOD.replace("[endpoints]\n", f'[endpoints]\n{key} = "{url}"\n', 1)
     if key != "doi":  # replace the example's own line for that key
-        text = "\n".join(line for line in text.split("\n")
-                         if not (line.startswith(f"{key} = ") and "opsuser" not in line))
+        text = "\n".join(
+            line for line in text.split("\n") if not (line.startswith(f"{key} = ") and "opsuser" not in line)
+        )
     with pytest.raises(ConfigError) as caught:
         config.load(write(tmp_path, text))
     shown = str(caught.value)
@@ -125,12 +133,18 @@ def test_credentials_in_an_endpoint_url_are_refused_and_never_repeated(tmp_path,
 
 
 def test_a_proxy_may_carry_its_own_credentials(tmp_path):
-    text = GOOD.replace('[network]\n', '[network]\nproxy = "http://ops:pw@proxy.internal:3128"\n', 1)
+    text = GOOD.replace("[network]\n", '[network]\nproxy = "http://ops:pw@proxy.internal:3128"\n', 1)
     assert config.load(write(tmp_path, text)).network.proxy == "http://ops:pw@proxy.internal:3128"
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/?PASSWORD=FAKEKEY-abcdef123456",
-                                 "https://gateway.example/base#frag", "https://gateway.example/?"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/?PASSWORD=FAKEKEY-abcdef123456",
+        "https://gateway.example/base#frag",
+        "https://gateway.example/?",
+    ],
+)
 def test_an_endpoint_with_a_query_or_fragment_is_refused_without_repeating_it(url):
     from mobitui.simulator.demo import demo_toml
 
@@ -152,7 +166,8 @@ def test_two_gateway_campaigns_the_gateway_cannot_tell_apart_are_refused():
     end = text.find("[[campaigns]]", start + 1)
     jokes = text[start:] if end == -1 else text[start:end]
     twin = jokes.replace('name = "Kenya Jokes SMS"', 'name = "Kenya Jokes Twin"').replace(
-        "de000000000000000000000000c0a002", "de000000000000000000000000c0a0ff")
+        "de000000000000000000000000c0a002", "de000000000000000000000000c0a0ff"
+    )
     assert twin != jokes
     with pytest.raises(ConfigError) as caught:
         config.parse(text + "\n" + twin)

@@ -198,7 +198,7 @@ def test_transport_errors_each_have_their_own_message():
                 raise inner
             except BaseException as e:
                 raise outer("x") from e
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  whatever was raised is the answer
             return exc
 
     cases = {
@@ -298,8 +298,12 @@ def test_a_child_recorder_shares_secrets_and_the_window_but_not_its_listeners():
     parent.subscribe(parent_seen.append)
     kid.subscribe(kid_seen.append)
     parent.add_secret("K3y-added-after-the-child")  # the console finds the key later
-    a = kid.record(started=0, method="GET", url="http://h/x?k=K3y-added-after-the-child",
-                   response_body="echo K3y-added-after-the-child")
+    a = kid.record(
+        started=0,
+        method="GET",
+        url="http://h/x?k=K3y-added-after-the-child",
+        response_body="echo K3y-added-after-the-child",
+    )
     b = parent.record(started=0, method="GET", url="http://h/lookup")
     assert a.url == f"http://h/x?k={MASK}" and a.response_body == f"echo {MASK}"
     assert [e.id for e in parent_seen] == [a.id, b.id] and a.id != b.id
@@ -311,14 +315,21 @@ def test_a_long_server_text_is_cut_only_after_the_echoed_key_in_it_is_redacted()
     """An HTML-encoded key near the end of a long reference: cut first, part of it would stay."""
     import html
 
+    from mobitui.core.config import Route
     from mobitui.core.recorder import Recorder
     from mobitui.core.results import Operation, Outcome, Result
-    from mobitui.core.config import Route
 
     key = "FAKEKEY-abcdef123456"
     encoded = "".join(f"&#{ord(c)};" for c in key)  # 100+ characters
-    r = Result("254700000101", "c" * 32, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK,
-               reference="AP:" + encoded, error="x" * 1990 + " PASSWORD=" + key)
+    r = Result(
+        "254700000101",
+        "c" * 32,
+        Operation.STATUS,
+        Route.SUBSCRIPTION_API,
+        Outcome.OK,
+        reference="AP:" + encoded,
+        error="x" * 1990 + " PASSWORD=" + key,
+    )
     Recorder([key]).scrub(r)
     assert "FAKEKEY-abc" not in html.unescape(r.reference) and len(r.reference) <= 100
     assert "FAKEKEY" not in r.error and len(r.error) <= 2000

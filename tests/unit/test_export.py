@@ -20,8 +20,10 @@ from mobitui.simulator.demo import demo_config
 CAMPAIGN = demo_config("http://127.0.0.1:9").campaigns[0]
 # The export's columns in order, written out: the spreadsheets and scripts that read the files
 # depend on them, so a column renamed, dropped or moved must fail a test.
-HEADER = ("job_id,position,line,as_pasted,msisdn,verdict,reason,operation,route,item_status,ok,outcome,"
-          "state,http_status,reference,error,note")
+HEADER = (
+    "job_id,position,line,as_pasted,msisdn,verdict,reason,operation,route,item_status,ok,outcome,"
+    "state,http_status,reference,error,note"
+)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 HOSTILE = "\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2J\r\n\u202egnp.exe [bold red]x[/]" + "A" * 5000
 
@@ -31,10 +33,27 @@ def stored_job(tmp_path):  # type: ignore[no-untyped-def]
     lines = ["+254 700 000 101", "=1+2", "0700000102", "254700000101", "@SUM(A1)", "254700000103"]
     job_id = store.create(CAMPAIGN, Operation.STATUS, paste.parse(lines, "KE"), 2)
     cid = CAMPAIGN.campaign_id
-    r1 = Result("254700000101", cid, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK,
-                state="active", http_status=200, reference="AP:aaaaaaa-bbbbbbbbb-cccccccc")
-    r2 = Result("254700000102", cid, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.FAILED,
-                state="=cmd|' /C calc'!A0", http_status=500, reference="-2+3", error=HOSTILE)
+    r1 = Result(
+        "254700000101",
+        cid,
+        Operation.STATUS,
+        Route.SUBSCRIPTION_API,
+        Outcome.OK,
+        state="active",
+        http_status=200,
+        reference="AP:aaaaaaa-bbbbbbbbb-cccccccc",
+    )
+    r2 = Result(
+        "254700000102",
+        cid,
+        Operation.STATUS,
+        Route.SUBSCRIPTION_API,
+        Outcome.FAILED,
+        state="=cmd|' /C calc'!A0",
+        http_status=500,
+        reference="-2+3",
+        error=HOSTILE,
+    )
     store.record(job_id, CAMPAIGN, [ItemUpdate(0, ItemStatus.DONE, r1), ItemUpdate(2, ItemStatus.DONE, r2, "\x07bell")])
     return store, job_id
 
@@ -49,7 +68,12 @@ def test_csv_export_is_inert_bounded_and_formula_safe(tmp_path):
     assert raw.splitlines()[0] == HEADER  # the file's own first line, as a spreadsheet reads it
     rows = list(csv.DictReader(io.StringIO(raw)))
     assert [r["as_pasted"] for r in rows] == [
-        "'+254 700 000 101", "'=1+2", "0700000102", "254700000101", "'@SUM(A1)", "254700000103"
+        "'+254 700 000 101",
+        "'=1+2",
+        "0700000102",
+        "254700000101",
+        "'@SUM(A1)",
+        "254700000103",
     ]
     assert [r["verdict"] for r in rows] == ["ok", "invalid", "ok", "duplicate", "invalid", "ok"]
     assert [r["item_status"] for r in rows] == ["done", "skipped", "done", "skipped", "skipped", "pending"]
@@ -86,6 +110,6 @@ def test_copy_of_a_filtered_column(tmp_path):
     assert export.column(store, job_id, "as_pasted", verdict="invalid") == ["=1+2", "@SUM(A1)"]
     with pytest.raises(ValueError, match="no column"):
         export.column(store, job_id, "password")
-    with pytest.raises(ValueError, match="use .csv or .jsonl"):
+    with pytest.raises(ValueError, match=r"use \.csv or \.jsonl"):
         export.export(store, job_id, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()

@@ -29,12 +29,23 @@ def test_a_stored_job_reads_back_as_the_paste_and_the_answers_it_had(tmp_path):
     assert all(result_of(info, r) is None for r in rows)  # nothing answered yet
     from mobitui.core.jobs import ItemUpdate
 
-    answer = Result("254700000101", campaign.campaign_id, Operation.STATUS, campaign.unsubscribe_via,
-                    Outcome.OK, state="active", http_status=200)
+    answer = Result(
+        "254700000101",
+        campaign.campaign_id,
+        Operation.STATUS,
+        campaign.unsubscribe_via,
+        Outcome.OK,
+        state="active",
+        http_status=200,
+    )
     store.record(job_id, campaign, [ItemUpdate(0, ItemStatus.DONE, answer, None, True)])
     got = result_of(info, next(store.rows(job_id)))
     assert got is not None and (got.msisdn, got.state, got.outcome, got.http_status) == (
-        "254700000101", "active", Outcome.OK, 200)
+        "254700000101",
+        "active",
+        Outcome.OK,
+        200,
+    )
 
 
 def test_a_duplicate_keeps_its_first_line_as_data_whatever_its_reason_says(tmp_path):

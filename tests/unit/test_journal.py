@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from mobitui.core.client import Operation, Outcome, Result
-from mobitui.core.config import Route, parse, EXAMPLE
+from mobitui.core.config import EXAMPLE, Route, parse
 from mobitui.core.journal import Journal, Operator
 from mobitui.core.recorder import Recorder
 
@@ -15,12 +15,25 @@ CAMPAIGN = CFG.campaigns[0]
 def test_finish_completes_the_row_with_the_redacted_exchange(tmp_path):
     j = Journal(tmp_path / "j.sqlite3", Operator("ops", "bastion", "10.1.2.3"))
     rec = Recorder(["SECRET-KEY-12345"])
-    ex = rec.record(started=0, method="GET", url="https://gw/x?PASSWORD=SECRET-KEY-12345", status=200,
-                    response_body="MT-aabbccddeeff00112233445566778899")
+    ex = rec.record(
+        started=0,
+        method="GET",
+        url="https://gw/x?PASSWORD=SECRET-KEY-12345",
+        status=200,
+        response_body="MT-aabbccddeeff00112233445566778899",
+    )
     row = j.begin(CAMPAIGN, "254700000101", "unsubscribe", "mt-stop")
-    r = Result("254700000101", CAMPAIGN.campaign_id, Operation.UNSUBSCRIBE, Route.MT_STOP, Outcome.OK,
-               state="stop-sent", http_status=200, reference="MT-aabbccddeeff00112233445566778899",
-               exchanges=[ex])
+    r = Result(
+        "254700000101",
+        CAMPAIGN.campaign_id,
+        Operation.UNSUBSCRIBE,
+        Route.MT_STOP,
+        Outcome.OK,
+        state="stop-sent",
+        http_status=200,
+        reference="MT-aabbccddeeff00112233445566778899",
+        exchanges=[ex],
+    )
     j.finish(row, r)
     (got,) = j.history("254700000101")
     assert got["outcome"] == "ok" and got["reference"].startswith("MT-")
@@ -32,11 +45,14 @@ def test_finish_completes_the_row_with_the_redacted_exchange(tmp_path):
 def test_history_is_newest_first_and_per_number(tmp_path):
     j = Journal(tmp_path / "j.sqlite3")
     for state in ("active", "onhold", "unsub"):
-        r = Result("254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API,
-                   Outcome.OK, state=state)
+        r = Result(
+            "254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK, state=state
+        )
         j.record(CAMPAIGN, r)
-    j.record(CAMPAIGN, Result("254700000102", CAMPAIGN.campaign_id, Operation.STATUS,
-                              Route.SUBSCRIPTION_API, Outcome.OK, state="nf"))
+    j.record(
+        CAMPAIGN,
+        Result("254700000102", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK, state="nf"),
+    )
     assert [r["state"] for r in j.history("254700000101")] == ["unsub", "onhold", "active"]
 
 
@@ -50,8 +66,12 @@ def test_operator_reads_ssh_client(monkeypatch):
 
 def _live_checks(j: Journal, state: str, n: int) -> None:
     for _ in range(n):
-        j.record(CAMPAIGN, Result("254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API,
-                                  Outcome.OK, state=state))
+        j.record(
+            CAMPAIGN,
+            Result(
+                "254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API, Outcome.OK, state=state
+            ),
+        )
 
 
 def test_history_entries_merge_repeated_unchanged_checks_so_the_unsubscribe_stays_in_view(tmp_path):
@@ -61,8 +81,19 @@ def test_history_entries_merge_repeated_unchanged_checks_so_the_unsubscribe_stay
     j = Journal(db, Operator("ops", "bastion", None))
     _live_checks(j, "active", 61)
     row = j.begin(CAMPAIGN, "254700000101", "unsubscribe", "mt-stop")
-    j.finish(row, Result("254700000101", CAMPAIGN.campaign_id, Operation.UNSUBSCRIBE, Route.MT_STOP, Outcome.OK,
-                         state="stop-sent", http_status=200, reference="MT-00"))
+    j.finish(
+        row,
+        Result(
+            "254700000101",
+            CAMPAIGN.campaign_id,
+            Operation.UNSUBSCRIBE,
+            Route.MT_STOP,
+            Outcome.OK,
+            state="stop-sent",
+            http_status=200,
+            reference="MT-00",
+        ),
+    )
     _live_checks(j, "unsub", 59)
     _live_checks(Journal(db, Operator("lead", "bastion", None)), "unsub", 1)  # another operator: its own entry
     _live_checks(j, "unsub", 1)
@@ -85,8 +116,18 @@ def test_history_entries_merge_repeated_unchanged_checks_so_the_unsubscribe_stay
 def test_history_entries_merge_a_script_polling_status_one_job_at_a_time(tmp_path):
     j = Journal(tmp_path / "j.sqlite3")
     for job in (1, 2, 3):  # `mobitui status N` runs as a job of one number
-        j.record(CAMPAIGN, Result("254700000101", CAMPAIGN.campaign_id, Operation.STATUS, Route.SUBSCRIPTION_API,
-                                  Outcome.OK, state="onhold"), job_id=job)
+        j.record(
+            CAMPAIGN,
+            Result(
+                "254700000101",
+                CAMPAIGN.campaign_id,
+                Operation.STATUS,
+                Route.SUBSCRIPTION_API,
+                Outcome.OK,
+                state="onhold",
+            ),
+            job_id=job,
+        )
     (got,) = j.history_entries("254700000101")
     assert got["repeats"] == 3 and got["job_id"] == 3
 
@@ -95,13 +136,27 @@ def test_history_entries_never_merge_unsubscribes_or_a_changed_answer(tmp_path):
     j = Journal(tmp_path / "j.sqlite3")
     for _ in range(2):
         row = j.begin(CAMPAIGN, "254700000101", "unsubscribe", "mt-stop")
-        j.finish(row, Result("254700000101", CAMPAIGN.campaign_id, Operation.UNSUBSCRIBE, Route.MT_STOP,
-                             Outcome.OK, state="stop-sent", http_status=200, reference="MT-00"))
+        j.finish(
+            row,
+            Result(
+                "254700000101",
+                CAMPAIGN.campaign_id,
+                Operation.UNSUBSCRIBE,
+                Route.MT_STOP,
+                Outcome.OK,
+                state="stop-sent",
+                http_status=200,
+                reference="MT-00",
+            ),
+        )
     _live_checks(j, "active", 1)
     _live_checks(j, "onhold", 1)
     _live_checks(j, "active", 1)
     got = j.history_entries("254700000101")
     assert [(r["operation"], r["state"], r["repeats"]) for r in got] == [
-        ("status", "active", 1), ("status", "onhold", 1), ("status", "active", 1),
-        ("unsubscribe", "stop-sent", 1), ("unsubscribe", "stop-sent", 1),
+        ("status", "active", 1),
+        ("status", "onhold", 1),
+        ("status", "active", 1),
+        ("unsubscribe", "stop-sent", 1),
+        ("unsubscribe", "stop-sent", 1),
     ]

@@ -44,7 +44,10 @@ def test_paste_parse_gives_one_verdict_per_field_and_marks_duplicates(lines):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)), st.sampled_from(["", "text/html", "application/json"]))
+@given(
+    st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)),
+    st.sampled_from(["", "text/html", "application/json"]),
+)
 def test_read_body_never_raises(raw, ctype):
     b = bodies.read_body(raw, ctype)
     assert b.kind in {"json", "literal", "mt", "zero", "html", "text", "empty"}
@@ -54,11 +57,19 @@ SAFE_TEXT = st.text(alphabet="abc xyz0123", max_size=12)  # cannot spell true/fa
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(SAFE_TEXT, st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), SAFE_TEXT),
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(SAFE_TEXT, children, max_size=4)),
-    max_leaves=12,
-), max_size=5))
+@given(
+    st.dictionaries(
+        SAFE_TEXT,
+        st.recursive(
+            st.one_of(st.none(), st.booleans(), st.integers(), SAFE_TEXT),
+            lambda children: st.one_of(
+                st.lists(children, max_size=4), st.dictionaries(SAFE_TEXT, children, max_size=4)
+            ),
+            max_leaves=12,
+        ),
+        max_size=5,
+    )
+)
 def test_the_docs_python_literal_spelling_reads_back_as_the_same_data(value):
     import json
 
@@ -101,13 +112,35 @@ import phonenumbers  # noqa: E402
 
 # Invisible format characters (Unicode Cf) and variation selectors, as copied from
 # WhatsApp, phone apps, password managers and right-to-left text.
-INVISIBLE = ["\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
-             "\u2068", "\u2069", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\ufe0f", "\ufe0e"]
+INVISIBLE = [
+    "\u200e",
+    "\u200f",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    "\u00ad",
+    "\ufe0f",
+    "\ufe0e",
+]
 SPACES = [" ", "\t", "\u00a0", "\u2002", "\u2003", "\u2009", "\u202f", "\u3000", "\u205f"]
-GROUP_SEPARATORS = SPACES + ["-", "/", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212"]
+GROUP_SEPARATORS = [*SPACES, "-", "/", "‐", "‑", "‒", "–", "—", "−"]
 QUOTES = [("", ""), ("'", ""), ('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019"), ("\u00ab", "\u00bb")]
-DIGIT_SCRIPTS = ["0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19",
-                 "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"]
+DIGIT_SCRIPTS = [
+    "0123456789",
+    "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19",
+    "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+]
 KE_MOBILE = st.from_regex(r"\A2547[0-9]{8}\Z")
 ANY_DIGITS = st.from_regex(r"\A[1-9][0-9]{5,14}\Z")
 
@@ -120,15 +153,18 @@ def decorated(draw, digits):  # type: ignore[no-untyped-def]
     country = draw(st.sampled_from([None, "KE"])) if form in ("bare", "+", "00") else "KE"
     body = {"bare": d, "+": d, "00": d, "idd": d, "national": "0" + d[3:]}[form]
     cuts = sorted(draw(st.sets(st.integers(1, len(body) - 1), max_size=4)))
-    groups = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    groups = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=False)]
     if draw(st.booleans()) and len(groups) >= 3:
         text = ".".join(groups)  # dotted groups: 254.700.000.101
     else:
-        text = "".join(g + (draw(st.sampled_from(GROUP_SEPARATORS)) if i < len(groups) - 1 else "")
-                       for i, g in enumerate(groups))
+        text = "".join(
+            g + (draw(st.sampled_from(GROUP_SEPARATORS)) if i < len(groups) - 1 else "") for i, g in enumerate(groups)
+        )
     script = draw(st.sampled_from(DIGIT_SCRIPTS))
     text = text.translate(str.maketrans("0123456789", script))
-    text = {"bare": "", "+": draw(st.sampled_from(["+", "\uff0b"])), "00": "00", "idd": "000", "national": ""}[form] + text
+    text = {"bare": "", "+": draw(st.sampled_from(["+", "\uff0b"])), "00": "00", "idd": "000", "national": ""}[
+        form
+    ] + text
     if draw(st.booleans()):
         text = draw(st.sampled_from(["tel:", "TEL:", "tel://"])) + text
     opening, closing = draw(st.sampled_from(QUOTES))
@@ -180,7 +216,7 @@ def _readings(raw: str, country: str | None) -> set[str]:
                 meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
                 trunk = meta.national_prefix if meta is not None else None
                 if trunk and f[k:].startswith(trunk):
-                    out.add(f[:k] + f[k + len(trunk):])
+                    out.add(f[:k] + f[k + len(trunk) :])
     return out
 
 
@@ -218,9 +254,14 @@ NAME = st.text(alphabet="abcdfghijk ,;\"'-23", min_size=1, max_size=12).map(lamb
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(KE_MOBILE, NAME), min_size=1, max_size=12, unique_by=lambda r: r[0]),
-       st.sampled_from([",", ";", "\t"]), st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]),
-       st.sampled_from(["\r\n", "\n"]), st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]), st.booleans())
+@given(
+    st.lists(st.tuples(KE_MOBILE, NAME), min_size=1, max_size=12, unique_by=lambda r: r[0]),
+    st.sampled_from([",", ";", "\t"]),
+    st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]),
+    st.sampled_from(["\r\n", "\n"]),
+    st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+    st.booleans(),
+)
 def test_a_csv_export_gives_its_numbers_and_nothing_else(rows, delimiter, quoting, newline, encoding, header):
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=delimiter, quoting=quoting, lineterminator=newline)
@@ -230,6 +271,7 @@ def test_a_csv_export_gives_its_numbers_and_nothing_else(rows, delimiter, quotin
     table = paste.read(buf.getvalue().encode(encoding), "KE")
     assert [e.msisdn for e in table.entries] == [d for d, _ in rows]
     assert all(e.usable and e.verdict == "ok" for e in table.entries)
+
     # The other fields are reported (a one-line sample may split a name on a separator).
     def letters(s: str) -> str:
         return re.sub(r"[,;\t\s\"]", "", s)

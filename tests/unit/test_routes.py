@@ -35,10 +35,16 @@ def test_what_is_sent_and_what_is_shown_differ_only_where_the_plan_says(route):
             "&keyword=mv-100620008&frequency=7&campaign=Kenya%20Web%20Opt-In&reference=@REF@&provider=safaricom&stop=1"
         ),
     }[route]
-    assert sent.url == (expected.replace("@KEY@", DEMO_API_KEY).replace("@MINUTE@", "2026-11-23%2014%3A00")
-                        .replace("@REF@", "mobitui-17"))
-    assert shown.url == (expected.replace("@KEY@", "***").replace("@MINUTE@", "<UTC minute when sent>")
-                         .replace("@REF@", "mobitui-<journal row>"))
+    assert sent.url == (
+        expected.replace("@KEY@", DEMO_API_KEY)
+        .replace("@MINUTE@", "2026-11-23%2014%3A00")
+        .replace("@REF@", "mobitui-17")
+    )
+    assert shown.url == (
+        expected.replace("@KEY@", "***")
+        .replace("@MINUTE@", "<UTC minute when sent>")
+        .replace("@REF@", "mobitui-<journal row>")
+    )
     assert sent.content == shown.content
     if route is Route.SUBSCRIPTION_API:
         assert sent.content == b'{"msisdn": "254700000101", "signature": "8634d42109d4cf6c7ecbd9f850a74c17"}'
@@ -46,7 +52,8 @@ def test_what_is_sent_and_what_is_shown_differ_only_where_the_plan_says(route):
     else:
         assert sent.content is None and plan.KEY in shown.later
     assert (sent.reference, shown.reference) == (
-        ("mobitui-17", plan.JOURNAL_ROW) if route is Route.DOI else (None, None))
+        ("mobitui-17", plan.JOURNAL_ROW) if route is Route.DOI else (None, None)
+    )
 
 
 def test_the_dialog_note_names_the_key_and_what_is_filled_in_when_sent():
@@ -75,7 +82,11 @@ def test_no_module_decides_a_route_by_comparing_its_name():
     names = "|".join(re.escape(r.value) for r in Route)
     compares = re.compile(rf"""[!=]=\s*["']({names})["']|["']({names})["']\s*[!=]=""")
     root = Path(mobitui.__file__).parent
-    found = [f"{p.relative_to(root)}:{n}: {line.strip()}"
-             for p in sorted(root.rglob("*.py")) if "simulator" not in p.parts
-             for n, line in enumerate(p.read_text().splitlines(), 1) if compares.search(line)]
+    found = [
+        f"{p.relative_to(root)}:{n}: {line.strip()}"
+        for p in sorted(root.rglob("*.py"))
+        if "simulator" not in p.parts
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if compares.search(line)
+    ]
     assert found == []

@@ -46,9 +46,7 @@ def test_magic_numbers_are_the_twenty_documented_ones() -> None:
 
 def test_signature_reproduces_the_docs_worked_example() -> None:
     assert (
-        expected_signature(
-            "43e36f54eef111e270639871000000f1", "c71e2c2ee68b410a82d6c5f910c2d428", "254700000000"
-        )
+        expected_signature("43e36f54eef111e270639871000000f1", "c71e2c2ee68b410a82d6c5f910c2d428", "254700000000")
         == "1af289e14aa593c843da7cd869a8e2f7"
     )
 
@@ -58,9 +56,7 @@ def test_demo_config_has_one_campaign_per_route() -> None:
     assert config.account.account_id == DEMO_ACCOUNT_ID
     assert config.endpoints.subscription_api == "http://127.0.0.1:9/subscriptions/v1"
     assert config.endpoints.gateway == "http://127.0.0.1:9"
-    routes = {
-        c.name: (c.unsubscribe_via.value, c.campaign_id, c.shortcode, c.keyword) for c in config.campaigns
-    }
+    routes = {c.name: (c.unsubscribe_via.value, c.campaign_id, c.shortcode, c.keyword) for c in config.campaigns}
     assert routes == {
         "Kenya Tips": ("subscription-api", DEMO_TIPS_ID, "20123", "mv-100620006"),
         "Kenya Jokes SMS": ("mt-stop", DEMO_JOKES_ID, "20456", "mv-100620007"),

@@ -29,9 +29,24 @@ from mobitui.simulator.demo import demo_config
 # Every vocabulary whose words leave the process, with its words in order.
 STORED = {
     errors.FailureKind: [
-        "dns", "refused", "unreachable", "tls", "connect_timeout", "pool_timeout", "proxy", "unsupported",
-        "read_timeout", "too_slow", "write_timeout", "reset", "stale", "protocol", "head_too_large",
-        "tls_after", "decoding", "other",
+        "dns",
+        "refused",
+        "unreachable",
+        "tls",
+        "connect_timeout",
+        "pool_timeout",
+        "proxy",
+        "unsupported",
+        "read_timeout",
+        "too_slow",
+        "write_timeout",
+        "reset",
+        "stale",
+        "protocol",
+        "head_too_large",
+        "tls_after",
+        "decoding",
+        "other",
     ],
     bodies.BodyKind: ["json", "literal", "mt", "zero", "html", "text", "empty"],
     secrets.KeySource: ["environment", "keyring", "demo", "none"],
@@ -49,7 +64,7 @@ def test_each_stored_vocabulary_writes_the_same_bare_word_everywhere(vocabulary:
     db.execute("CREATE TABLE t (word TEXT)")
     for member, word in zip(vocabulary, words, strict=True):
         assert member == word and hash(member) == hash(word)  # comparisons with the word hold
-        assert str(member) == word and f"{member}" == word and "%s" % member == word
+        assert str(member) == word and f"{member}" == word and "%s" % member == word  # noqa: UP031  the old formatting, on purpose
         assert json.dumps(member) == json.dumps(word) and json.dumps({member: 1}) == json.dumps({word: 1})
         out = io.StringIO()
         csv.writer(out).writerow([member])
@@ -92,8 +107,12 @@ def test_bare_words_from_older_callers_become_members_and_a_wrong_word_is_refuse
 
 def test_the_verdict_of_a_pasted_line_is_stored_and_counted_as_its_bare_word(tmp_path: Path) -> None:
     entries = paste.parse(["254700000101", "not a number", "+254 700 000 101", "254700000101.0"], "KE")
-    assert [e.verdict for e in entries] == [paste.EntryVerdict.OK, paste.EntryVerdict.INVALID,
-                                           paste.EntryVerdict.DUPLICATE, paste.EntryVerdict.DUPLICATE]
+    assert [e.verdict for e in entries] == [
+        paste.EntryVerdict.OK,
+        paste.EntryVerdict.INVALID,
+        paste.EntryVerdict.DUPLICATE,
+        paste.EntryVerdict.DUPLICATE,
+    ]
     assert json.dumps(paste.counts(entries)) == '{"ok": 1, "warning": 0, "invalid": 1, "duplicate": 2}'
     assert all(type(k) is str for k in paste.counts(entries))
     journal = Journal(tmp_path / "j.sqlite3")
@@ -101,5 +120,9 @@ def test_the_verdict_of_a_pasted_line_is_stored_and_counted_as_its_bare_word(tmp
     stored = journal.db.execute(
         "SELECT verdict, typeof(verdict) FROM job_items WHERE job_id=? ORDER BY position", (job_id,)
     ).fetchall()
-    assert [tuple(r) for r in stored] == [("ok", "text"), ("invalid", "text"), ("duplicate", "text"),
-                                          ("duplicate", "text")]
+    assert [tuple(r) for r in stored] == [
+        ("ok", "text"),
+        ("invalid", "text"),
+        ("duplicate", "text"),
+        ("duplicate", "text"),
+    ]

@@ -29,8 +29,9 @@ REFERENCE_PREFIX = "mobitui-"
 # What the dialog shows instead of the parts it cannot or must not show.
 KEY = Later(MASK, "the API key", when_sent=False)
 NO_KEY = Later("<no key>", "no API key is set yet, and without one nothing is sent", when_sent=False)
-JOURNAL_ROW = Later(f"{REFERENCE_PREFIX}<journal row>",
-                    "mobitui- and the number of this stop's journal row, made when it is sent")
+JOURNAL_ROW = Later(
+    f"{REFERENCE_PREFIX}<journal row>", "mobitui- and the number of this stop's journal row, made when it is sent"
+)
 SENT_MINUTE = sendsms.SENT_MINUTE
 
 _ROUTES = {Route.SUBSCRIPTION_API: subscription, Route.MT_STOP: sendsms, Route.DOI: doi}
@@ -64,11 +65,11 @@ def unsubscribe(
     caller), and listed in the request's ``later``. Raises nothing."""
     route = campaign.unsubscribe_via
     if route is Route.MT_STOP:
-        return sendsms.stop(config, campaign, msisdn, NO_KEY if key is None else key,
-                            SENT_MINUTE if at is None else at)
+        return sendsms.stop(config, campaign, msisdn, NO_KEY if key is None else key, SENT_MINUTE if at is None else at)
     if route is Route.DOI:
-        return doi.stop(config, campaign, msisdn, NO_KEY if key is None else key,
-                        JOURNAL_ROW if reference is None else reference)
+        return doi.stop(
+            config, campaign, msisdn, NO_KEY if key is None else key, JOURNAL_ROW if reference is None else reference
+        )
     return subscription.unsubscribe(config, campaign, msisdn)
 
 
@@ -88,8 +89,12 @@ def shown(request: Request, effect_text: str) -> PlannedRequest:
     as (what is shown, what is sent there). ``request`` must be built without the
     key (``key=KEY``): a request that carries the key is never shown."""
     return PlannedRequest(
-        request.method, request.url, request.body_text, effect_text,
-        later=tuple((p.shown, p.meaning) for p in request.later), note=note(request.later),
+        request.method,
+        request.url,
+        request.body_text,
+        effect_text,
+        later=tuple((p.shown, p.meaning) for p in request.later),
+        note=note(request.later),
     )
 
 

@@ -9,7 +9,7 @@ simulator (:mod:`mobitui.simulator.sendsms`) accepts either.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from mobitui.core.config import Campaign, Config, Route
 from mobitui.core.routes.request import Later, Part, Request, encode, holes, query
@@ -25,7 +25,7 @@ def started(at: float | Later) -> Part:
     """``STARTED``'s value for a request sent at ``at`` (seconds since the epoch): the UTC minute."""
     if isinstance(at, Later):
         return at
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def stop(config: Config, campaign: Campaign, msisdn: str, key: Part, at: float | Later) -> Request:
@@ -43,8 +43,9 @@ def stop(config: Config, campaign: Campaign, msisdn: str, key: Part, at: float |
     # "+STOP" raw, as in the docs' example; see the module docstring.
     q = query(params) + f"&STARTED={encode(when)}+STOP&CLASS=PAUSE"
     params += [("STARTED", when), ("CLASS", "PAUSE")]
-    return Request(Route.MT_STOP, "GET", f"{config.endpoints.gateway}{PATH}?{q}", params=tuple(params),
-                   later=holes(key, when))
+    return Request(
+        Route.MT_STOP, "GET", f"{config.endpoints.gateway}{PATH}?{q}", params=tuple(params), later=holes(key, when)
+    )
 
 
 def effect(campaign: Campaign) -> str:

@@ -35,19 +35,18 @@ def signed_body(config: Config, campaign: Campaign, msisdn: str) -> dict[str, st
 
 def status(config: Config, campaign: Campaign, msisdn: str) -> Request:
     """The ``status`` request for ``msisdn`` in ``campaign``."""
-    return Request(Route.SUBSCRIPTION_API, "POST", url(config, campaign, "status"),
-                   body=signed_body(config, campaign, msisdn))
+    return Request(
+        Route.SUBSCRIPTION_API, "POST", url(config, campaign, "status"), body=signed_body(config, campaign, msisdn)
+    )
 
 
 def unsubscribe(config: Config, campaign: Campaign, msisdn: str) -> Request:
     """The RESTful ``unsubscribe`` request for ``msisdn`` in ``campaign``."""
-    return Request(Route.SUBSCRIPTION_API, "POST", url(config, campaign, "unsubscribe"),
-                   body=signed_body(config, campaign, msisdn))
+    return Request(
+        Route.SUBSCRIPTION_API, "POST", url(config, campaign, "unsubscribe"), body=signed_body(config, campaign, msisdn)
+    )
 
 
 def effect(campaign: Campaign) -> str:
     """What unsubscribing on this route does, in plain words."""
-    return (
-        f"The Subscription API unsubscribes the number from campaign "
-        f"{campaign.name}; no SMS is sent by mobitui."
-    )
+    return f"The Subscription API unsubscribes the number from campaign {campaign.name}; no SMS is sent by mobitui."

@@ -42,8 +42,12 @@ if TYPE_CHECKING:
 SHOWN = 2000
 LEAVE_WINDOW = 4.0  # seconds in which a second Esc leaves a screen holding a paste
 COLUMNS = ("mark", "line", "msisdn", "state", "outcome", "verdict", "as pasted", "error")
-_VERDICT_STYLE = {EntryVerdict.OK: "green", EntryVerdict.WARNING: "yellow", EntryVerdict.INVALID: "red",
-                  EntryVerdict.DUPLICATE: "dim"}
+_VERDICT_STYLE = {
+    EntryVerdict.OK: "green",
+    EntryVerdict.WARNING: "yellow",
+    EntryVerdict.INVALID: "red",
+    EntryVerdict.DUPLICATE: "dim",
+}
 RESULT_COLUMNS = {"state": 12, "outcome": 7, "error": 60}  # fixed widths
 FILTERS = ["all", "usable", "rejected", "active", "not active", "failed", "unknown"]
 
@@ -53,7 +57,7 @@ logger = logging.getLogger(__name__)
 class Row:
     """One pasted entry and what became of it."""
 
-    __slots__ = ("index", "entry", "job_id", "marked", "result")
+    __slots__ = ("entry", "index", "job_id", "marked", "result")
 
     def __init__(self, index: int, entry: paste.Entry) -> None:
         self.index = index
@@ -91,8 +95,7 @@ class ExportPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(Text(f"Export the rows shown ({self.which}), with their paste lines: .csv or .jsonl",
-                              "bold"))
+            yield Static(Text(f"Export the rows shown ({self.which}), with their paste lines: .csv or .jsonl", "bold"))
             yield Field(value=self.default, id="export-path")
 
     def on_mount(self) -> None:
@@ -118,8 +121,12 @@ BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
 # The help's rows for this screen: binding ids and what each does, in a few words.
 HELP_ROWS = (
     (("bulk_check", "check all"), ("bulk_unsubscribe", "unsubscribe a selection"), ("bulk_filter", "filter")),
-    (("bulk_export", "export"), ("bulk_copy", "copy numbers"), ("bulk_resume", "resume a job"),
-     ("bulk_escape", "cancel a run")),
+    (
+        ("bulk_export", "export"),
+        ("bulk_copy", "copy numbers"),
+        ("bulk_resume", "resume a job"),
+        ("bulk_escape", "cancel a run"),
+    ),
 )
 _SHORT = {"escape": "esc"}
 
@@ -142,8 +149,11 @@ def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
     """(keys, "bulk", what they do) rows for the help screen, from the bindings in effect."""
     keys = keys_in_effect(keymap)
     return [
-        (" / ".join(",".join(_SHORT.get(k, k) for k in keys.get(i, ["(none)"])) for i, _ in row), "bulk",
-         " / ".join(does for _, does in row))
+        (
+            " / ".join(",".join(_SHORT.get(k, k) for k in keys.get(i, ["(none)"])) for i, _ in row),
+            "bulk",
+            " / ".join(does for _, does in row),
+        )
         for row in HELP_ROWS
     ]
 
@@ -209,8 +219,9 @@ class BulkScreen(Screen[None]):
         c = self.campaign
         runtime = getattr(self.app, "runtime", None)
         if runtime is not None and runtime.demo:
-            yield Static("DEMO  built-in simulator, demo account and key: no real subscriber is touched",
-                         id="demo-banner")
+            yield Static(
+                "DEMO  built-in simulator, demo account and key: no real subscriber is touched", id="demo-banner"
+            )
         if self.read_only:
             yield Static("READ-ONLY  unsubscribing is switched off", id="readonly-banner")
         # One short line: at 80 columns a hint here was cut; the summary gives it instead.
@@ -297,7 +308,9 @@ class BulkScreen(Screen[None]):
             "msisdn": Text(e.msisdn or ""),
             "state": state,
             "outcome": outcome,
-            "verdict": plain(e.reason if e.verdict is not EntryVerdict.OK or e.unusual_form else "ok", 28, verdict_style),
+            "verdict": plain(
+                e.reason if e.verdict is not EntryVerdict.OK or e.unusual_form else "ok", 28, verdict_style
+            ),
             "as pasted": plain(e.raw, 30),
             "error": error,
         }
@@ -407,8 +420,9 @@ class BulkScreen(Screen[None]):
             chosen = [r for r in self.rows if r.result is not None and r.result.ok and r.result.state == "active"]
             which = "every number the last check found active"
         if not chosen:
-            self.notify(f"Nothing selected: check first ({self.key('bulk_check')}), or mark rows with Enter.",
-                        markup=False)
+            self.notify(
+                f"Nothing selected: check first ({self.key('bulk_check')}), or mark rows with Enter.", markup=False
+            )
             return
         from mobitui.core.client import unsubscribe_effect
 
@@ -424,8 +438,13 @@ class BulkScreen(Screen[None]):
         self.app.push_screen(BulkUnsubscribeConfirm(self.campaign, len(numbers), effect, which), answered)
 
     @work(exclusive=True, group="bulk-run", exit_on_error=False, description="bulk job")
-    async def start_job(self, operation: Operation, numbers: list[paste.Entry] | list[str], which: str | None,
-                        resume_id: int | None = None) -> None:
+    async def start_job(
+        self,
+        operation: Operation,
+        numbers: list[paste.Entry] | list[str],
+        which: str | None,
+        resume_id: int | None = None,
+    ) -> None:
         import asyncio
 
         from mobitui.core.job_service import JobError, JobProcessFailed, NewJob
@@ -466,18 +485,23 @@ class BulkScreen(Screen[None]):
             self.find_interrupted()
         except Exception as exc:  # the job's thread failed: say so, never a silent nothing
             logger.debug("bulk job failed", exc_info=True)
-            self.notify(f"The bulk job stopped: {type(exc).__name__}: {exc}", severity="error",
-                        markup=False, timeout=15)
+            self.notify(
+                f"The bulk job stopped: {type(exc).__name__}: {exc}", severity="error", markup=False, timeout=15
+            )
         finally:
             gc.unfreeze()
             drawer.stop()
             self._take_events()
             self.running = None
             if self._abandoned:  # after the last progress drawn, which still said "cancelling"
-                self.query_one("#bulk-stats", Static).update(Text(
-                    f"Job {self.job_id} abandoned: the requests that were in flight have an unknown outcome. "
-                    f"{self.key('bulk_resume')} resumes it: those are re-checked first, numbers done are not "
-                    "sent again.", "bold yellow"))
+                self.query_one("#bulk-stats", Static).update(
+                    Text(
+                        f"Job {self.job_id} abandoned: the requests that were in flight have an unknown outcome. "
+                        f"{self.key('bulk_resume')} resumes it: those are re-checked first, numbers done are not "
+                        "sent again.",
+                        "bold yellow",
+                    )
+                )
             if operation is Operation.UNSUBSCRIBE:
                 # The marks chose these numbers; left on, the next ctrl+o would choose them again.
                 for r in self.rows:
@@ -520,8 +544,11 @@ class BulkScreen(Screen[None]):
                 self._drawn_rows = now
                 self._refresh_rows()
         elif isinstance(event, Paused):
-            self.notify(f"Server asked to slow down: pausing {event.seconds:g} s ({event.reason}).",
-                        severity="warning", markup=False)
+            self.notify(
+                f"Server asked to slow down: pausing {event.seconds:g} s ({event.reason}).",
+                severity="warning",
+                markup=False,
+            )
         elif isinstance(event, Finished):
             p = event.progress
             self._show_progress(p)
@@ -575,24 +602,34 @@ class BulkScreen(Screen[None]):
             if self._cancelled_at is None:
                 self._cancelled_at = now
                 self.running.cancel()
-                self.notify("Cancelling: no new requests; those in flight finish and are recorded. "
-                            f"{self.key('bulk_escape')} again abandons them (their outcome is then unknown; "
-                            f"{self.key('bulk_resume')} re-checks them).",
-                            markup=False, timeout=10)
+                self.notify(
+                    "Cancelling: no new requests; those in flight finish and are recorded. "
+                    f"{self.key('bulk_escape')} again abandons them (their outcome is then unknown; "
+                    f"{self.key('bulk_resume')} re-checks them).",
+                    markup=False,
+                    timeout=10,
+                )
             else:  # a hung request must not hold the operator for the whole read timeout
                 self._abandoned = True
                 self.running.abandon()
-                self.notify("Abandoning the requests in flight: their outcome is unknown until the job "
-                            f"is resumed ({self.key('bulk_resume')} re-checks them before anything is sent again).",
-                            severity="warning", markup=False, timeout=15)
+                self.notify(
+                    "Abandoning the requests in flight: their outcome is unknown until the job "
+                    f"is resumed ({self.key('bulk_resume')} re-checks them before anything is sent again).",
+                    severity="warning",
+                    markup=False,
+                    timeout=15,
+                )
             return
         if self.rows and (self._leave_asked_at is None or now - self._leave_asked_at > LEAVE_WINDOW):
             self._leave_asked_at = now
             jobs = f" Job {self.job_id} stays in the journal (`mobitui jobs`)." if self.job_id is not None else ""
-            self.notify(f"{self.key('bulk_escape')} again to leave: the pasted list and its results are cleared "
-                        f"from this screen.{jobs} {self.key('bulk_export')} exports them first.",
-                        severity="warning", markup=False,
-                        timeout=LEAVE_WINDOW)
+            self.notify(
+                f"{self.key('bulk_escape')} again to leave: the pasted list and its results are cleared "
+                f"from this screen.{jobs} {self.key('bulk_export')} exports them first.",
+                severity="warning",
+                markup=False,
+                timeout=LEAVE_WINDOW,
+            )
             return
         self.dismiss(None)
 
@@ -619,15 +656,27 @@ class BulkScreen(Screen[None]):
             if not row.matches(self.filter):
                 continue
             e, r = row.entry, row.result
-            out.append({
-                "job_id": row.job_id if r else None, "position": position, "line": e.line, "as_pasted": e.raw,
-                "msisdn": e.msisdn, "verdict": e.verdict, "reason": e.reason or None,
-                "operation": r.operation.value if r else None, "route": r.route.value if r else None,
-                "item_status": "done" if r and r.outcome is not Outcome.UNKNOWN else ("unknown" if r else None),
-                "ok": r.ok if r else None, "outcome": r.outcome.value if r else None,
-                "state": r.state if r else None, "http_status": r.http_status if r else None,
-                "reference": r.reference if r else None, "error": r.error if r else None, "note": None,
-            })
+            out.append(
+                {
+                    "job_id": row.job_id if r else None,
+                    "position": position,
+                    "line": e.line,
+                    "as_pasted": e.raw,
+                    "msisdn": e.msisdn,
+                    "verdict": e.verdict,
+                    "reason": e.reason or None,
+                    "operation": r.operation.value if r else None,
+                    "route": r.route.value if r else None,
+                    "item_status": "done" if r and r.outcome is not Outcome.UNKNOWN else ("unknown" if r else None),
+                    "ok": r.ok if r else None,
+                    "outcome": r.outcome.value if r else None,
+                    "state": r.state if r else None,
+                    "http_status": r.http_status if r else None,
+                    "reference": r.reference if r else None,
+                    "error": r.error if r else None,
+                    "note": None,
+                }
+            )
         return out
 
     def write_export(self, path: str) -> None:
@@ -721,8 +770,14 @@ class BulkScreen(Screen[None]):
         stored = self.jobs.read(job_id, entries=rows)
         self.app.call_from_thread(self._job_loaded, job_id, generation, stored.entries, stored.results, then_resume)
 
-    def _job_loaded(self, job_id: int, generation: int, entries: list[paste.Entry] | None,
-                    results: dict[str, Result], then_resume: bool) -> None:
+    def _job_loaded(
+        self,
+        job_id: int,
+        generation: int,
+        entries: list[paste.Entry] | None,
+        results: dict[str, Result],
+        then_resume: bool,
+    ) -> None:
         if generation != self._parse_generation and entries is None:
             return  # pasted anew meanwhile: these answers belong to other rows
         if entries is not None:

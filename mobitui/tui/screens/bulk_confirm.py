@@ -29,8 +29,9 @@ class BulkUnsubscribeConfirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         c = self.campaign
         with Vertical(id="confirm-box"):
-            yield Static(Text(f"Unsubscribe {self.count} number{'' if self.count == 1 else 's'}?", "bold"),
-                         id="confirm-title")
+            yield Static(
+                Text(f"Unsubscribe {self.count} number{'' if self.count == 1 else 's'}?", "bold"), id="confirm-title"
+            )
             facts = Text()
             for label, value in (
                 ("numbers", f"{self.count} ({self.which})"),

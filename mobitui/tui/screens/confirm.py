@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from mobitui.core.results import PlannedRequest, Result
 from mobitui.core.config import Campaign, Route
+from mobitui.core.results import PlannedRequest, Result
 from mobitui.tui.safe import block, plain
 from mobitui.tui.widgets.field import Field
 
@@ -118,13 +118,19 @@ class UnsubscribeConfirm(ModalScreen[bool]):
             facts.append(self.plan.effect)
             yield Static(facts, id="confirm-facts")
             if self.journal_problem:
-                yield Static(Text.assemble(("! The journal could not be read: ", "bold yellow"),
-                                           plain(self.journal_problem, 200)), id="confirm-journal")
+                yield Static(
+                    Text.assemble(
+                        ("! The journal could not be read: ", "bold yellow"), plain(self.journal_problem, 200)
+                    ),
+                    id="confirm-journal",
+                )
             if self.needs_again:
                 warning = self._earlier_lines()
-                again = ("Another stop asks the Subscription API again (no SMS is sent by mobitui)"
-                         if c.unsubscribe_via is Route.SUBSCRIPTION_API
-                         else "Another stop sends the subscriber another SMS")
+                again = (
+                    "Another stop asks the Subscription API again (no SMS is sent by mobitui)"
+                    if c.unsubscribe_via is Route.SUBSCRIPTION_API
+                    else "Another stop sends the subscriber another SMS"
+                )
                 warning.append(f"{again}. Type {AGAIN} and press Enter to send it anyway; Esc cancels.", "bold")
                 yield Static(warning, id="confirm-warning")
                 yield Field(placeholder=f"type {AGAIN}, then Enter", id="confirm-again")
@@ -134,8 +140,10 @@ class UnsubscribeConfirm(ModalScreen[bool]):
                 request.append_text(block(self.plan.body, 2000))
             # Byte for byte what is sent, but for the parts the note names (the plan says why).
             note = self.plan.note
-            yield Static(plain(f"Request to be sent ({note}):" if note else "Request to be sent:", 600, "dim"),
-                         id="confirm-request-note")
+            yield Static(
+                plain(f"Request to be sent ({note}):" if note else "Request to be sent:", 600, "dim"),
+                id="confirm-request-note",
+            )
             yield Static(request, id="confirm-request")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel (Esc)", id="cancel", variant="primary")
@@ -154,8 +162,11 @@ class UnsubscribeConfirm(ModalScreen[bool]):
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
         if self.needs_again:
-            self.notify(f"This number may already have had a stop: type {AGAIN} and press Enter to send another.",
-                        severity="warning", markup=False)
+            self.notify(
+                f"This number may already have had a stop: type {AGAIN} and press Enter to send another.",
+                severity="warning",
+                markup=False,
+            )
             self.query_one("#confirm-again", Input).focus()
             return
         self.dismiss(True)

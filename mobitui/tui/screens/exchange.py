@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import work
@@ -32,9 +32,13 @@ def pretty(body: str) -> str:
 
 def as_text(ex: Exchange) -> str:
     """The exchange as plain text, for the clipboard and for files (made inert)."""
-    when = datetime.fromtimestamp(ex.started, timezone.utc).isoformat(timespec="milliseconds")
-    lines = [f"# exchange {ex.id} at {when}, attempt {ex.attempt}, {ex.elapsed_ms:.0f} ms", "", "## request",
-             f"{ex.method} {ex.url}"]
+    when = datetime.fromtimestamp(ex.started, UTC).isoformat(timespec="milliseconds")
+    lines = [
+        f"# exchange {ex.id} at {when}, attempt {ex.attempt}, {ex.elapsed_ms:.0f} ms",
+        "",
+        "## request",
+        f"{ex.method} {ex.url}",
+    ]
     lines += [f"{k}: {v}" for k, v in ex.request_headers]
     if ex.request_body:
         lines += ["", pretty(ex.request_body)]

@@ -14,8 +14,9 @@ from textual.widgets import Static
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close", id="help_close")]
 
-    def __init__(self, rows: list[tuple[str, str, str]], notices: list[str] | None = None,
-                 debug_log: str | None = None) -> None:
+    def __init__(
+        self, rows: list[tuple[str, str, str]], notices: list[str] | None = None, debug_log: str | None = None
+    ) -> None:
         super().__init__()
         self.rows = rows
         self.notices = notices or []  # standing problems (no API key), kept reachable here

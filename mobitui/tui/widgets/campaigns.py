@@ -104,7 +104,9 @@ class CampaignPane(Vertical):
             self.post_message(self.Selected(c, chosen=isinstance(event, OptionList.OptionSelected)))
 
     def set_server_info(self, campaign_id: str, answer: dict[str, object]) -> None:
-        info: dict[str, object] = {k: answer.get(k) for k in ("campaign_name", "campaign_status", "campaign_service") if k in answer}
+        info: dict[str, object] = {
+            k: answer.get(k) for k in ("campaign_name", "campaign_status", "campaign_service") if k in answer
+        }
         if info:
             self.server_info[campaign_id] = info
             if campaign_id == self.selected.campaign_id:
@@ -128,7 +130,11 @@ class CampaignPane(Vertical):
         server = self.server_info.get(c.campaign_id)
         if server:
             t.append("server says\n", "bold")
-            for label, key in (("name", "campaign_name"), ("status", "campaign_status"), ("service", "campaign_service")):
+            for label, key in (
+                ("name", "campaign_name"),
+                ("status", "campaign_status"),
+                ("service", "campaign_service"),
+            ):
                 t.append(f"{label:<10}", "dim")
                 t.append_text(plain(server.get(key), 60))
                 t.append("\n")

@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from mobitui.core import states
-from mobitui.core.results import Result
 from mobitui.core.config import Campaign
+from mobitui.core.results import Result
 from mobitui.tui.safe import plain
 
 STYLE = {
@@ -29,8 +29,12 @@ class EverywhereTable(DataTable[Text]):
         # What matters first (state, then why there is none) comes first: at 80
         # columns the pane shows about 55 characters. The route goes under the
         # campaign's name, as in the campaign list: a column of its own was cut there.
-        for label, key in (("campaign · route", "campaign"), ("state", "state"), ("error", "error"),
-                           ("meaning", "meaning")):
+        for label, key in (
+            ("campaign · route", "campaign"),
+            ("state", "state"),
+            ("error", "error"),
+            ("meaning", "meaning"),
+        ):
             self.add_column(label, key=key)
 
     def start(self, msisdn: str, campaigns: list[Campaign]) -> None:
@@ -45,8 +49,12 @@ class EverywhereTable(DataTable[Text]):
         key = result.campaign_id
         # The columns were sized for "checking…" and empty cells: widen them to what
         # arrived, or an error shows as its first five characters.
-        self.update_cell(key, "state", plain(result.state if result.ok else "no state", 30,
-                                               STYLE[m] if m else "bold red"), update_width=True)
+        self.update_cell(
+            key,
+            "state",
+            plain(result.state if result.ok else "no state", 30, STYLE[m] if m else "bold red"),
+            update_width=True,
+        )
         self.update_cell(key, "meaning", Text(m.value if m else ""), update_width=True)
         self.update_cell(key, "error", plain(summary(result.error), SUMMARY, "red"), update_width=True)
 

@@ -15,7 +15,6 @@ from mobitui.core.calls import describe
 from mobitui.core.recorder import Exchange
 from mobitui.tui.safe import plain
 
-
 URL_MIN = 40  # characters of URL shown at the narrowest; wider terminals show more
 
 
@@ -99,7 +98,9 @@ class RequestLog(DataTable[Text]):
         key = str(ex.id)
         self.exchanges[key] = ex
         at_end = self.cursor_row >= self.row_count - 1
-        status = Text("-" if ex.status is None else str(ex.status), "red" if (ex.status or 0) >= 400 or ex.error else "green")
+        status = Text(
+            "-" if ex.status is None else str(ex.status), "red" if (ex.status or 0) >= 400 or ex.error else "green"
+        )
         operation, msisdn = describe(ex)
         self.add_row(
             Text(datetime.fromtimestamp(ex.started).strftime("%H:%M:%S")),

@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from mobitui.core import states
-from mobitui.core.results import Outcome, Result
 from mobitui.core.config import Campaign, Network
+from mobitui.core.results import Outcome, Result
 from mobitui.tui.safe import plain
 
 MEANING_CLASSES = [f"-{m.value}" for m in states.Meaning] + ["-error", "-waiting"]
@@ -39,8 +39,13 @@ class StatusPanel(VerticalScroll):
     back after the operator looked up another number is never drawn under it.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time, overrides: dict[str, str] | None = None,
-                 demo: bool = False, **kw: object) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        overrides: dict[str, str] | None = None,
+        demo: bool = False,
+        **kw: object,
+    ) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.clock = clock
         self.demo = demo
@@ -89,19 +94,22 @@ class StatusPanel(VerticalScroll):
         waiting = "checking now…"
         if network is not None:  # a server that never answers must not look like a slow one
             until = time.strftime("%H:%M:%S", time.localtime(self.clock() + network.status_bound_seconds))
-            waiting += (f" up to {network.status_attempts} attempt(s); gives up by {until}"
-                        if network.status_attempts > 1 else f" gives up by {until}")
+            waiting += (
+                f" up to {network.status_attempts} attempt(s); gives up by {until}"
+                if network.status_attempts > 1
+                else f" gives up by {until}"
+            )
         self.query_one("#status-age", Static).update(Text(waiting, "dim italic"))
 
     def _title(self, campaign: Campaign, msisdn: str) -> Text:
-        return Text.assemble((msisdn, "bold"), " in ", (campaign.name, "bold"), (f"  ({campaign.unsubscribe_via.label})", "dim"))
+        return Text.assemble(
+            (msisdn, "bold"), " in ", (campaign.name, "bold"), (f"  ({campaign.unsubscribe_via.label})", "dim")
+        )
 
     def show(self, campaign: Campaign, result: Result) -> None:
         self.busy = False
         last = self.result
-        same_target = (
-            last is not None and last.msisdn == result.msisdn and last.campaign_id == result.campaign_id
-        )
+        same_target = last is not None and last.msisdn == result.msisdn and last.campaign_id == result.campaign_id
         previous = self.result.state if (self.result is not None and same_target and self.result.ok) else None
         if same_target and result.ok and previous is not None and previous != result.state:
             self.change = (previous, result.state, self.clock())
@@ -115,7 +123,9 @@ class StatusPanel(VerticalScroll):
             meaning = states.meaning(result.state)
             self._big(result.state or "?", f"-{meaning.value}")
             desc = Text.assemble(
-                ("state code ", "dim"), plain(result.state, 40, "bold"), "  ",
+                ("state code ", "dim"),
+                plain(result.state, 40, "bold"),
+                "  ",
                 plain(states.describe(result.state, self.overrides), 200),
                 (f"  ({meaning.value}; {states.INTERPRETATION})", "dim italic"),
             )
@@ -173,8 +183,11 @@ class StatusPanel(VerticalScroll):
             since = time.strftime("%H:%M:%S", time.localtime(started))
             t.append("⧗ ", "bold yellow")
             t.append_text(what)
-            t.append(f": in flight since {since} ({max(0, int(self.clock() - started))} s), "
-                     "waiting for the answer; not sent again meanwhile", "yellow")
+            t.append(
+                f": in flight since {since} ({max(0, int(self.clock() - started))} s), "
+                "waiting for the answer; not sent again meanwhile",
+                "yellow",
+            )
         else:
             when = time.strftime("%H:%M:%S", time.localtime(result.checked_at))
             if result.ok:
@@ -211,7 +224,11 @@ class StatusPanel(VerticalScroll):
         err = self.query_one("#status-error", Static)
         err.update(Text.assemble(("check failed: ", "bold red"), plain(why, 600)))
         err.display = True
-        age = "" if self.result is None else f"; the state above was checked {max(0, int(self.clock() - self.result.checked_at))} s ago"
+        age = (
+            ""
+            if self.result is None
+            else f"; the state above was checked {max(0, int(self.clock() - self.result.checked_at))} s ago"
+        )
         self.query_one("#status-age", Static).update(Text(f"the last check failed{age}", "dim italic"))
 
     def tick(self) -> None:
