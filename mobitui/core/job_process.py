@@ -89,11 +89,12 @@ def _result_to_message(r: Result) -> list[Any]:
         r.error,
         r.retry_after,
         r.checked_at,
+        r.not_sent,
     ]
 
 
 def _result_from_message(d: list[Any]) -> Result:
-    msisdn, campaign_id, operation, route, outcome, state, http_status, reference, error, retry_after, at = d
+    msisdn, campaign_id, operation, route, outcome, state, http_status, reference, error, retry_after, at, not_sent = d
     return Result(
         msisdn,
         campaign_id,
@@ -106,6 +107,7 @@ def _result_from_message(d: list[Any]) -> Result:
         error=error,
         retry_after=retry_after,
         checked_at=at,
+        not_sent=not_sent,
     )
 
 

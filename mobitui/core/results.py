@@ -71,6 +71,10 @@ class Result:
     # Set when the server's answer could not be written to the journal: the outcome
     # above is still what the server said; the journal's row says 'attempted'.
     journal_error: str | None = None
+    # An unsubscribe refused before anything was sent (another one of the number in
+    # flight or just accepted; a journal that cannot record it): ``outcome`` is FAILED,
+    # ``state`` is not known from this call, and what was known before still holds.
+    not_sent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -89,6 +93,7 @@ class Result:
             "reference": self.reference,
             "error": self.error,
             "journal_error": self.journal_error,
+            "not_sent": self.not_sent,
         }
 
 

@@ -138,6 +138,7 @@ class Service:
                 route,
                 Outcome.FAILED,
                 error=f"Not sent: {exc}. Not unsubscribed twice; check its status.",
+                not_sent=True,
             )
         except JournalFault as exc:
             logger.debug("unsubscribe of %s not sent: journal fault (%s)", msisdn, exc.kind, exc_info=True)
@@ -149,6 +150,7 @@ class Service:
                 route,
                 Outcome.FAILED,
                 error=f"Not sent: {exc}. Nothing is sent that the journal does not record first.",
+                not_sent=True,
             )
         logger.debug("unsubscribe of %s via %s: journal row %s written, sending", msisdn, route.value, row)
         t0 = time.perf_counter()

@@ -180,3 +180,61 @@ async def test_a_remapped_key_that_another_screen_uses_for_its_own_is_applied_an
         await pilot.press("ctrl+g")  # the bulk screen's check, remapped
         await run_to_end(screen, pilot)
         assert [r.result is not None for r in screen.rows] == [True]
+
+
+async def test_a_bulk_stop_refused_as_recent_keeps_the_state_seen_and_says_not_sent(sim_config, simulator):
+    from test_console import lookup, settle
+    from test_console_unsubscribe import wait_for
+    from textual.widgets import DataTable
+
+    from mobitui.tui.screens.confirm import UnsubscribeConfirm
+
+    number = "254711223344"  # active in Kenya Jokes SMS (tests/support/api.py)
+    app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Jokes SMS")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await lookup(app, pilot, number)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnsubscribeConfirm))
+        await pilot.press("y")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        screen = await open_bulk(app, pilot, number + "\n")
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        [row] = screen.rows
+        assert row.result is not None and row.result.state == "unsub"
+        screen.query_one("#bulk-table", DataTable).focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("1", "enter")
+        await pilot.pause()
+        await run_to_end(screen, pilot)
+        assert row.result is not None and row.result.not_sent
+        cells = screen._cells(row)
+        assert (cells["state"].plain, cells["outcome"].plain) == ("unsub", "not sent")
+        assert cells["error"].plain.startswith("Not sent:")
+    stops = [q for q in simulator.sim.requests if q["operation"] == "mt-stop"]
+    assert len(stops) == 1  # the console's own stop; the bulk one was not sent
+
+
+async def test_ctrl_r_right_after_a_paste_checks_that_paste_once_it_is_read(sim_config, simulator):
+    from textual.widgets import TextArea
+
+    app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Jokes SMS")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_bulk(app, pilot, None)
+        screen.query_one("#paste", TextArea).load_text("254711223344\n254711223345\n")
+        await pilot.press("ctrl+r")  # before the paste was read (it is read 0.25 s after the last change)
+        await pilot.pause(0.1)
+        assert not [n for n in app._notifications if n.message.startswith("Nothing to check")]
+        for _ in range(200):
+            if screen.rows and all(r.result is not None for r in screen.rows) and screen.running is None:
+                break
+            await pilot.pause(0.05)
+        assert [(r.entry.msisdn, r.result and r.result.state) for r in screen.rows] == [
+            ("254711223344", "active"),
+            ("254711223345", "active"),
+        ]

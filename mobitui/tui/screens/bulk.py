@@ -57,14 +57,25 @@ logger = logging.getLogger(__name__)
 class Row:
     """One pasted entry and what became of it."""
 
-    __slots__ = ("entry", "index", "job_id", "marked", "result")
+    __slots__ = ("before", "entry", "index", "job_id", "marked", "result")
 
     def __init__(self, index: int, entry: paste.Entry) -> None:
         self.index = index
         self.entry = entry
         self.result: Result | None = None
         self.job_id: int | None = None  # the job whose answer ``result`` is
+        # What was known before an unsubscribe that was not sent (``Result.not_sent``):
+        # that refusal says nothing of the number's state, so the state seen stays shown.
+        self.before: Result | None = None
         self.marked = False
+
+    def answered(self, result: Result, job_id: int | None) -> None:
+        """Take a new answer for this row (from job ``job_id``)."""
+        if result.not_sent and self.result is not None and not self.result.not_sent:
+            self.before = self.result
+        elif not result.not_sent:
+            self.before = None
+        self.result, self.job_id = result, job_id
 
     def matches(self, f: str) -> bool:
         r = self.result
@@ -205,6 +216,8 @@ class BulkScreen(Screen[None]):
         self.running: JobRun | None = None  # the job being run, off the console's loop
         self.job_id: int | None = None
         self._parse_generation = 0
+        self._parsed_generation = 0  # the paste the rows are of; behind while one is read
+        self._check_when_read = False
         self._dirty: set[str] = set()
         self.interrupted: list[int] = []
         self._interrupted_info: dict[int, JobInfo] = {}  # filled with self.interrupted
@@ -284,6 +297,7 @@ class BulkScreen(Screen[None]):
     def _parsed(self, entries: list[paste.Entry], generation: int, table: paste.Table | None = None) -> None:
         if generation != self._parse_generation:
             return
+        self._parsed_generation = generation
         self.table = table
         self.rows = [Row(i, e) for i, e in enumerate(entries)]
         self._stale.clear()
@@ -291,6 +305,9 @@ class BulkScreen(Screen[None]):
         self.job_id = None
         self._summary()
         self._fill()
+        if self._check_when_read:
+            self._check_when_read = False
+            self.action_check()
 
     # -- the table ---------------------------------------------------------------
     def _cells(self, row: Row) -> dict[str, Text]:
@@ -298,10 +315,16 @@ class BulkScreen(Screen[None]):
         verdict_style = _VERDICT_STYLE[e.verdict]
         state = outcome = error = Text("")
         if r is not None:
-            m = states.meaning(r.state) if r.ok else None
-            state = plain(r.state or "", 30, "bold green" if m is states.Meaning.BILLING else "")
-            outcome = Text(r.outcome.value, {"ok": "green", "failed": "red", "unknown": "bold yellow"}[r.outcome.value])
-            error = plain(r.error or "", 160, "red")
+            seen = row.before if r.not_sent and row.before is not None else r
+            m = states.meaning(seen.state) if seen.ok else None
+            state = plain(seen.state or "", 30, "bold green" if m is states.Meaning.BILLING else "")
+            if r.not_sent:
+                outcome = Text("not sent", "bold yellow")
+            else:
+                outcome = Text(
+                    r.outcome.value, {"ok": "green", "failed": "red", "unknown": "bold yellow"}[r.outcome.value]
+                )
+            error = plain(r.error or "", 160, "yellow" if r.not_sent else "red")
         return {
             "mark": Text("●" if row.marked else ""),
             "line": Text(str(e.line)),
@@ -396,12 +419,16 @@ class BulkScreen(Screen[None]):
         if self.running is not None:
             self.notify(f"A job is running; {self.key('bulk_escape')} cancels it.", markup=False)
             return
+        if self._parsed_generation != self._parse_generation:  # the rows are of the paste before
+            self._check_when_read = True
+            self.notify("Reading the paste: the check starts as soon as it is read.", markup=False)
+            return
         if not self._usable():
             self.notify("Nothing to check: paste numbers first.", markup=False)
             return
         if any(r.result is not None for r in self.rows):  # a fresh paste has nothing to clear
             for r in self.rows:
-                r.result, r.job_id = None, None
+                r.result, r.job_id, r.before = None, None, None
             self._fill()
         self.start_job(Operation.STATUS, [r.entry for r in self.rows], None)
 
@@ -412,6 +439,11 @@ class BulkScreen(Screen[None]):
             return
         if self.running is not None:
             self.notify(f"A job is running; {self.key('bulk_escape')} cancels it.", markup=False)
+            return
+        if self._parsed_generation != self._parse_generation:
+            self.notify(
+                "The paste changed and is being read: nothing chosen. Unsubscribe once it is read.", markup=False
+            )
             return
         marked = [r for r in self.rows if r.marked and r.entry.usable]
         if marked:
@@ -531,7 +563,7 @@ class BulkScreen(Screen[None]):
         if isinstance(event, ItemResult):
             row = self.by_msisdn.get(event.msisdn)
             if row is not None:
-                row.result, row.job_id = event.result, event.job_id
+                row.answered(event.result, event.job_id)
                 self._dirty.add(event.msisdn)
         elif isinstance(event, Progress):
             # Drawing the table is the costly part (tens of ms): rows at most once a
@@ -788,7 +820,7 @@ class BulkScreen(Screen[None]):
         for msisdn, result in results.items():
             row = self.by_msisdn.get(msisdn)
             if row is not None and row.result is None:  # what this screen saw is never older
-                row.result, row.job_id = result, job_id
+                row.answered(result, job_id)
                 self._dirty.add(msisdn)
         self.job_id = job_id
         if entries is not None:
