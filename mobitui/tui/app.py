@@ -843,11 +843,13 @@ class MobituiApp(App[str]):
             )
 
     # -- bulk ------------------------------------------------------------------------
-    def action_bulk(self) -> None:
+    def action_bulk(self, pasted: str | None = None) -> None:
         from mobitui.tui.screens.bulk import BulkScreen
 
         assert self.jobs is not None
-        self.push_screen(BulkScreen(self.campaign, self.core, self.jobs, lambda: self.key.key if self.key else None))
+        self.push_screen(
+            BulkScreen(self.campaign, self.core, self.jobs, lambda: self.key.key if self.key else None, pasted)
+        )
         self.prepare_job_process()
 
     def prepare_job_process(self) -> None:

@@ -238,3 +238,22 @@ async def test_ctrl_r_right_after_a_paste_checks_that_paste_once_it_is_read(sim_
             ("254711223344", "active"),
             ("254711223345", "active"),
         ]
+
+
+async def test_a_list_pasted_into_the_msisdn_field_opens_the_bulk_screen_with_every_line(sim_config, simulator):
+    from textual.widgets import TextArea
+
+    from mobitui.tui.screens.bulk import BulkScreen
+
+    app = make_app(with_ui(sim_config, refresh_interval=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.workers.wait_for_complete()
+        field = app.query_one("#msisdn", Input)
+        field.focus()
+        await pilot.pause()
+        app.post_message(events.Paste("254700000101\n254700000102\n\n254700000103\n"))
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, BulkScreen)
+        assert app.screen.query_one("#paste", TextArea).text == "254700000101\n254700000102\n\n254700000103\n"
+        assert field.value == ""  # not the first line alone
+    assert not simulator.sim.requests  # nothing sent until asked

@@ -200,10 +200,13 @@ class BulkScreen(Screen[None]):
         core: Callable[[], Awaitable[Service]],
         jobs: JobService,
         api_key: Callable[[], str | None],
+        pasted: str | None = None,
     ) -> None:
         """``core``: the console's service, once started; ``jobs``: creates, runs (off this
-        loop), resumes and reads bulk jobs; ``api_key``: the key as known when a job starts."""
+        loop), resumes and reads bulk jobs; ``api_key``: the key as known when a job starts;
+        ``pasted``: text to start with (a list pasted into the MSISDN field)."""
         super().__init__()
+        self._initial_text = pasted
         self.campaign = campaign
         self.core = core
         self.jobs = jobs
@@ -260,6 +263,8 @@ class BulkScreen(Screen[None]):
         self.query_one("#paste", TextArea).border_title = "Paste"
         self._summary()
         self.query_one("#paste", TextArea).focus()
+        if self._initial_text:
+            self.query_one("#paste", TextArea).load_text(self._initial_text)
         self.find_interrupted()
         self.set_interval(0.5, self._refresh_when_idle)
 

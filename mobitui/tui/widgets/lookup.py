@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -33,6 +33,20 @@ class MsisdnInput(Field):
         self._pos = max(-1, min(len(self.recent) - 1, self._pos + step))
         self.value = "" if self._pos < 0 else self.recent[self._pos]
         self.cursor_position = len(self.value)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        """A list pasted here (more than one line with something on it) opens the bulk
+        screen with it, where every line is read and nothing is sent until asked; the
+        field keeps what it had (Textual would keep only the first line, silently)."""
+        lines = [line for line in event.text.splitlines() if line.strip()]
+        if len(lines) > 1 and self.app.check_action("bulk", ()) is not False:
+            event.stop()
+            event.prevent_default()
+            self.app.notify(
+                f"{len(lines)} lines pasted: opened in the bulk screen (nothing is sent until asked).", markup=False
+            )
+            self.app.action_bulk(event.text)  # type: ignore[attr-defined]
+        # Otherwise Input's own handler runs next (Textual calls each class's, in MRO order).
 
     def reset_recall(self) -> None:
         self._pos = -1
