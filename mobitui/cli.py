@@ -485,10 +485,17 @@ def _after_job(jobs, journal, ended, args: argparse.Namespace, stdout: TextIO) -
         n = export.export(store, job_id, args.export)
         _err(f"exported {n} row(s) of job {job_id} to {args.export}")
     counts = store.count(job_id)
+    from mobitui.core.config import Route
+
     if counts.status.get(ItemStatus.UNKNOWN):
         _err(
             f"job {job_id}: {counts.status[ItemStatus.UNKNOWN]} number(s) with outcome unknown; "
-            f"`{_command(args, f'resume {job_id}')}` re-checks them by status and sends only where still subscribed"
+            f"`{_command(args, f'resume {job_id}')}` re-checks them by status; "
+            + (
+                "it sends again only where still subscribed"
+                if Route(store.get(job_id).route) is Route.SUBSCRIPTION_API
+                else "it sends none of them again (each stop is an SMS): decide from the state it shows"
+            )
         )
     if failure is not None or ended.journal_problems:
         what = f" ({failure})" if failure is not None else ""

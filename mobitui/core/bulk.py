@@ -487,16 +487,15 @@ class BulkJob:
         if not taken:
             self._take(item)
         result, journal = await self._call(item)
-        if result.http_status == 429 and result.outcome is Outcome.FAILED:
+        if result.http_status == 429 and result.outcome is Outcome.FAILED and self.operation is Operation.STATUS:
             tries = self._requeues.get(item.position, 0) + 1
             if tries <= MAX_REQUEUES:
-                # Refused, so nothing was done: back in the queue, after the pause.
+                # A status check changes nothing: back in the queue, after the pause. (A stop
+                # answered 429 reached the server and is never sent again by itself.)
                 self._requeues[item.position] = tries
                 self._status["in_flight"] -= 1
                 self._status["pending"] = self._status.get("pending", 0) + 1
-                if self.operation is Operation.UNSUBSCRIBE:
-                    self.store.requeue(self.job_id, item.position)
-                elif journal:
+                if journal:
                     direct_journal(self.service).record(self.campaign, result, self.job_id)
                 self._retry.append(Item(item.position, item.msisdn, ItemStatus.PENDING))
                 return

@@ -53,6 +53,9 @@ RETRYABLE_HTTP = {429, 500, 502, 503, 504}
 # (5 s and more), so a request rarely meets a connection the server is closing.
 KEEPALIVE_EXPIRY = 2.0
 USER_AGENT = f"mobitui/{__version__}"
+# A stop answered 429 reached the server: nothing proves it was not acted on, so it is
+# never sent again by itself (README "A number is stopped once").
+NOT_RESENT_AFTER_429 = " Not sent again automatically: check its status, then unsubscribe again if needed."
 
 
 def _last_result(state: RetryCallState) -> Result:
@@ -430,19 +433,27 @@ class MobivateClient:
             return f"The server answered HTTP {st} with a body that is not the API's JSON."
         return None
 
-    def _redirect(self, reply: _Reply, setting: str) -> str | None:
+    def _redirect(self, reply: _Reply, setting: str, mutating: bool = False) -> str | None:
         """Plain words for a 3xx answer (a redirect, never followed for these calls), else None.
 
         RFC 9110 §15.4. The Location is shown with the API key redacted: a gateway that
-        redirects may echo the query string, which carries it."""
+        redirects may echo the query string, which carries it. ``mutating``: the server
+        received the whole request and may have acted on it before redirecting (as
+        post/redirect/get does), so the caller reports the outcome as unknown."""
         st = reply.status
         if st is None or not 300 <= st < 400:
             return None
         location = next((v for k, v in reply.headers if k == "location"), "").strip()
         where = f" to {self.recorder.redact_url(location)[:300]}" if location else " (no Location given)"
+        carried = (
+            "whether it acted on the request before redirecting is not known. Outcome unknown, check status "
+            "before trying again"
+            if mutating
+            else "the request was not carried out there"
+        )
         return (
             f"The server answered HTTP {st}{' ' + reply.reason if reply.reason else ''}, a redirect{where}, "
-            f"which mobitui does not follow for these calls: the request was not carried out there. "
+            f"which mobitui does not follow for these calls: {carried}. "
             f"Update {setting} in the config if the service has moved."
         )
 
@@ -490,9 +501,11 @@ class MobivateClient:
         if _flag(data.get("valid_msisdn")) is False:
             result.error = f"The server does not accept {msisdn} as a valid MSISDN for this campaign{said}."
             return result
-        redirect = self._redirect(reply, plan.setting(Route.SUBSCRIPTION_API))
+        redirect = self._redirect(reply, plan.setting(Route.SUBSCRIPTION_API), mutating)
         if redirect:
             result.error = redirect
+            if mutating:
+                result.outcome = Outcome.UNKNOWN
             return result
         if st >= 400 or st < 200:
             text = errors.http_status(st, reply.reason, key_sent=False)
@@ -507,6 +520,8 @@ class MobivateClient:
             if mutating and st >= 500 and st != 511:  # 511: credentials refused, nothing done
                 result.outcome = Outcome.UNKNOWN
                 result.error += " Outcome unknown, check status before trying again."
+            elif mutating and st == 429:
+                result.error += NOT_RESENT_AFTER_429
             else:
                 result.transient = st in RETRYABLE_HTTP and not mutating
             return result
@@ -546,9 +561,10 @@ class MobivateClient:
             reference=body.mt_reference,
             retry_after=retry_after_seconds(reply.headers),
         )
-        redirect = self._redirect(reply, plan.setting(route))
+        redirect = self._redirect(reply, plan.setting(route), mutating=True)
         if redirect:  # the HTTP status is the transport's, never a gateway code (301 is not "invalid username")
             result.error = redirect
+            result.outcome = Outcome.UNKNOWN
             return result
         data = body.mapping
         # Gateway codes come from the body only: {"200": "MT-..."} / {"0": "..."} /
@@ -583,6 +599,8 @@ class MobivateClient:
             if st >= 500 and st != 511:  # 511: credentials refused, nothing done
                 result.outcome = Outcome.UNKNOWN
                 result.error += " Outcome unknown, check status before trying again."
+            elif st == 429:
+                result.error += NOT_RESENT_AFTER_429
             return result
         result.outcome = Outcome.UNKNOWN
         result.error = (

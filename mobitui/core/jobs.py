@@ -542,17 +542,13 @@ class JobStore:
             db.execute("ROLLBACK")
             raise
 
-    def requeue(self, job_id: int, position: int) -> None:
-        self.db.execute("UPDATE job_items SET status='pending' WHERE job_id=? AND position=?", (job_id, position))
-
 
 def entry_of(item: dict[str, Any]) -> Entry:
     """A stored line of a job as a paste entry again (a job resumed on an empty screen)."""
     verdict, reason = item["verdict"] or "ok", item["reason"] or ""
     duplicate_of = None
-    if (
-        verdict == EntryVerdict.DUPLICATE
-    ):  # a stored word; the line of the first occurrence, as the paste parser found it
+    # A stored word; the line of the first occurrence, as the paste parser found it.
+    if verdict == EntryVerdict.DUPLICATE:
         duplicate_of = item["duplicate_of"] if item.get("duplicate_of") is not None else 0
     kind = Verdict(verdict) if verdict in ("ok", "warning", "invalid") else Verdict.INVALID
     return Entry(item["line"], item["raw"], Parsed(item["raw"], item["msisdn"], kind, reason), duplicate_of)

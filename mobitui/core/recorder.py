@@ -37,6 +37,9 @@ MASK = "***"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 _PASSWORD_PARAM = re.compile(r"(?i)([?&;]password=)[^&#\s]*")
 _DOI_KEY = re.compile(r"(/api/doi/[^/?#\s]+/)[^/?#\s]+")
+# In a server's text: the value of any PASSWORD parameter, whatever it is (an echo of
+# the key in another case, cut short, or with a character changed is still the key).
+_PASSWORD_ANYWHERE = re.compile(r"(?i)(password=)(?:[^&#\s\"'<>\\]|&#?[0-9a-z]+;)+")  # entities too
 
 MIN_KEY_LENGTH = 8
 _NUMBERISH = re.compile(r"[\d\s+().-]+")
@@ -167,10 +170,13 @@ SCRUBBED_LENGTHS = {"error": 2000, "reference": 100, "state": 60}
 
 
 class _Secrets:
-    __slots__ = ("values",)
+    __slots__ = ("pattern", "values")
 
     def __init__(self) -> None:
         self.values: tuple[str, ...] = ()  # longest first
+        # Every spelling, in any letter case: a server that upper-cases what it echoes
+        # (FAKE-K3Y-…) still gives the key away.
+        self.pattern: re.Pattern[str] | None = None
 
 
 # Every key any recorder of this process was given: the debug log redacts with it
@@ -181,7 +187,9 @@ _process_lock = threading.Lock()
 
 def _add_spellings(box: _Secrets, spellings: set[str], lock: threading.Lock) -> None:
     with lock:
-        box.values = tuple(sorted(set(box.values) | spellings, key=len, reverse=True))
+        values = tuple(sorted(set(box.values) | spellings, key=len, reverse=True))
+        pattern = re.compile("|".join(map(re.escape, values)), re.IGNORECASE)
+        box.values, box.pattern = values, pattern  # a reader sees the old pair or the new one
 
 
 def _encodes_a_secret(text: str, secrets: tuple[str, ...]) -> bool:
@@ -191,7 +199,8 @@ def _encodes_a_secret(text: str, secrets: tuple[str, ...]) -> bool:
         if decoded == text:
             return False
         text = decoded
-        if any(s in text for s in secrets):
+        low = text.lower()
+        if any(s.lower() in low for s in secrets):
             return True
     return False
 
@@ -208,12 +217,16 @@ def _mask_encoded(text: str, secrets: tuple[str, ...]) -> str:
         if decoded is None:
             break
         layer, spans = decoded
+        low = layer.lower()
+        if len(low) != len(layer):  # a letter whose lower case is longer: positions would shift
+            low = layer
         for s in secrets:
-            start = layer.find(s)
+            s = s.lower() if low is not layer else s
+            start = low.find(s)
             while start != -1:
                 end = start + len(s)
                 hits.append((spans[start][0], spans[end - 1][1]))
-                start = layer.find(s, end)
+                start = low.find(s, end)
     if not hits:
         return text
     hits.sort()
@@ -280,14 +293,16 @@ class Recorder:
             _add_spellings(_PROCESS_SECRETS, spellings, _process_lock)
 
     def redact(self, text: str, decoded: bool = True) -> str:
-        """``text`` with every secret masked, as written and (``decoded``) after any
-        decoding step."""
+        """``text`` with every secret masked: as written, in any letter case, after any
+        decoding step (``decoded``), and whatever follows ``PASSWORD=`` (the key's
+        parameter on the gateway routes: an echo of it cut short or altered is masked too)."""
         if not text:
             return text
-        values = self._secrets.values
-        for s in values:
-            if s in text:
-                text = text.replace(s, MASK)
+        text = _PASSWORD_ANYWHERE.sub(lambda m: m.group(1) + MASK, text)
+        box = self._secrets
+        values, pattern = box.values, box.pattern
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
         if decoded and values and _MAYBE_ENCODED.search(text):
             text = _mask_encoded(text, values)
         return text

@@ -220,7 +220,9 @@ async def test_bulk_unsubscribe_never_resends_an_unknown_outcome(simulator, sim_
     assert simulator.sim.unsubscribe_count(cid, HTTP_500) == 0
 
 
-async def test_rate_limit_pauses_the_whole_job_and_unsubscribes_each_number_once(make_simulator, tmp_path):
+async def test_rate_limit_pauses_the_whole_job_and_never_sends_a_stop_twice(make_simulator, tmp_path):
+    """A stop answered 429 reached the server: it is reported failed and never sent again
+    by itself (a status check would be); the job pauses for the others."""
     server = make_simulator(rate_limit=25)
     service = open_service(server.config, tmp_path, concurrency=10)
     campaign = server.config.campaigns[0]
@@ -230,14 +232,17 @@ async def test_rate_limit_pauses_the_whole_job_and_unsubscribes_each_number_once
     last = await job.run()
     await service.aclose()
 
-    assert last.done == 60 and last.outcomes == {"ok": 60} and last.unknown == 0
-    assert any(isinstance(e, Paused) for e in events)
     records = api_records(server, "unsubscribe")
-    assert any(r.status == 429 for r in records)
-    acted = Counter(r.msisdn for r in records if r.acted)
-    assert acted == Counter(numbers)  # refused ones were sent again; none done twice
+    refused = {r.msisdn for r in records if r.status == 429}
+    assert refused and last.done == 60 and last.unknown == 0
+    assert last.outcomes == {"ok": 60 - len(refused), "failed": len(refused)}
+    assert any(isinstance(e, Paused) for e in events)
+    assert Counter(r.msisdn for r in records) == Counter(numbers)  # one request per number, no more
+    failed = [e.result for e in events if isinstance(e, ItemResult) and not e.result.ok]
+    assert {r.msisdn for r in failed} == refused
+    assert all("Not sent again automatically" in (r.error or "") for r in failed)
     cid = campaign.campaign_id
-    assert all(server.sim.unsubscribe_count(cid, m) == 1 for m in numbers)
+    assert all(server.sim.unsubscribe_count(cid, m) == (0 if m in refused else 1) for m in numbers)
 
 
 # -- resume ----------------------------------------------------------------------

@@ -318,3 +318,26 @@ def test_hostile_server_text_reaches_the_terminal_inert(env, config_file, simula
         assert "[bold red]" in out  # shown as the literal characters it is
     r = mobitui(env, "history", "--config", str(config_file), "254799999016")
     assert "\x1b" not in r.stdout and r.returncode == 0
+
+
+def test_the_resume_hint_for_stops_of_unknown_outcome_says_what_each_route_resends(env, config_file, simulator):
+    said = {}
+    for campaign in ("Kenya Tips", "Kenya Jokes SMS"):
+        r = mobitui(
+            env,
+            "unsubscribe",
+            "--config",
+            str(config_file),
+            "--campaign",
+            campaign,
+            "--yes",
+            "254799999004",  # the connection resets mid-answer: the stop's outcome is unknown
+            extra={"MOBITUI_API_KEY": DEMO_API_KEY},
+        )
+        assert r.returncode == 1, r.stdout + r.stderr
+        [hint] = [line for line in r.stderr.splitlines() if "with outcome unknown" in line]
+        said[campaign] = hint.split("re-checks them by status; ", 1)[1]
+    assert said == {
+        "Kenya Tips": "it sends again only where still subscribed",
+        "Kenya Jokes SMS": "it sends none of them again (each stop is an SMS): decide from the state it shows",
+    }

@@ -257,3 +257,29 @@ async def test_a_list_pasted_into_the_msisdn_field_opens_the_bulk_screen_with_ev
         assert app.screen.query_one("#paste", TextArea).text == "254700000101\n254700000102\n\n254700000103\n"
         assert field.value == ""  # not the first line alone
     assert not simulator.sim.requests  # nothing sent until asked
+
+
+async def test_the_bulk_dialog_names_marked_numbers_not_active_or_not_checked(sim_config, simulator):
+    from textual.widgets import DataTable, Static
+
+    app = make_app(with_ui(sim_config, refresh_interval=0))  # Kenya Tips: the Subscription API
+    async with app.run_test(size=(120, 36)) as pilot:
+        # active, unsub (a sample), a check that fails (the connection resets mid-body)
+        screen = await open_bulk(app, pilot, "254700000101\n254700000113\n254799999004\n")
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        table = screen.query_one("#bulk-table", DataTable)
+        table.focus()
+        await pilot.pause()
+        await pilot.press("enter", "down", "enter", "down", "enter", "ctrl+o")
+        await pilot.pause(0.3)
+        dialog = app.screen
+        assert isinstance(dialog, BulkUnsubscribeConfirm) and dialog.count == 3
+        caution = str(dialog.query_one("#confirm-caution", Static).render())
+        assert caution == (
+            "! Of these, 1 the last check found not active (unsub 1); 1 with no successful check in this "
+            "paste. Each is sent a stop all the same."
+        )
+        facts = str(dialog.query_one("#confirm-facts", Static).render())
+        assert "sent again only if the number is still subscribed" in facts
+        await pilot.press("escape")

@@ -284,28 +284,35 @@ def _burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
 async def test_keys_in_a_burst_land_in_order_and_unchanged(sim_config, simulator):
     from test_console import settle
 
+    async def until(predicate, what: str) -> None:  # type: ignore[no-untyped-def]
+        """Wait (up to 10 s: a loaded machine) for the keys to be handled; then say what was seen."""
+        for _ in range(200):
+            if predicate():
+                return
+            await pilot.pause(0.05)
+        raise AssertionError(what)
+
     app = make_app(with_ui(sim_config, refresh_interval=0))
     async with app.run_test(size=(120, 36)) as pilot:
         field = app.query_one("#msisdn", Input)
         _burst(app, *"0700000112", "backspace", "3")  # a typo corrected at once
-        await pilot.pause(0.2)
-        assert field.value == "0700000113"
+        await until(lambda: field.value == "0700000113", f"field: {field.value!r}")
         _burst(app, "ctrl+u", *"0700000105")  # clear the line, type a new number
-        await pilot.pause(0.2)
-        assert field.value == "0700000105"
+        await until(lambda: field.value == "0700000105", f"field: {field.value!r}")
         _burst(app, "enter")  # look it up
         await settle(app, pilot)
         app.request_log.flush()
         _burst(app, "f6", "enter")  # then open its exchange from the log
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, ExchangeDetail)
+        await until(lambda: isinstance(app.screen, ExchangeDetail), f"screen: {app.screen!r}")
         await pilot.press("escape")
         _burst(app, "ctrl+f", *"jokes", "enter", *"0700000107", "enter")
+        await until(
+            lambda: "254700000107 in Kenya Jokes SMS" in str(app.query_one("#status-title", Static).render()),
+            "the lookup of 254700000107 in Kenya Jokes SMS",
+        )
         await settle(app, pilot)
         assert app.campaign.name == "Kenya Jokes SMS"
         assert field.value == "0700000107"
-        title = str(app.query_one("#status-title", Static).render())
-        assert "254700000107 in Kenya Jokes SMS" in title
 
 
 async def test_the_unsubscribe_key_in_read_only_says_why(sim_config, simulator):

@@ -238,7 +238,8 @@ async def test_a_redirect_says_where_it_points_and_is_not_followed(route):
         cfg = config_for(server.base())
         async with MobivateClient(cfg, DEMO_API_KEY) as client:
             r = await client.unsubscribe(campaign(cfg, route), NUMBER)
-    assert r.outcome is Outcome.FAILED
+    # The stop reached the server, which may have acted before redirecting.
+    assert r.outcome is Outcome.UNKNOWN and "Outcome unknown" in r.error
     assert "redirect to https://moved.example/" in r.error and "not follow" in r.error
     assert "endpoints." in r.error and "invalid username" not in r.error
     assert DEMO_API_KEY not in r.error

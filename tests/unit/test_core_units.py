@@ -342,3 +342,21 @@ def test_a_semicolon_row_whose_quoted_cell_holds_a_comma_is_read_by_its_semicolo
 
     table = paste.read(b'254700000000;"x"","\r\n', "KE")
     assert [(e.msisdn, e.other) for e in table.entries] == [("254700000000", ('x",',))]
+
+
+def test_an_echo_of_the_key_in_another_case_or_cut_short_after_password_is_masked():
+    """A server that upper-cases what it echoes, or echoes PASSWORD= with the key cut or
+    altered, still gives the key (or most of it) away: each is masked."""
+    from mobitui.core.recorder import Recorder
+
+    r = Recorder(["FAKE-k3y-b2-0000"])
+    assert r.redact("Username or Password incorrect: PASSWORD=FAKE-K3Y-B2-0000") == (
+        "Username or Password incorrect: PASSWORD=***"
+    )
+    assert r.redact("reference fake-k3y-b2-0000.") == "reference ***."
+    assert r.redact("GET /srs/api/sendsms?USER=u&PASSWORD=FAKE-k3y-b2-000&TEXT=x") == (
+        "GET /srs/api/sendsms?USER=u&PASSWORD=***&TEXT=x"
+    )
+    assert r.redact("password=FAKE&hyphen;k3y&hyphen;b2&hyphen;0000 ok") == "password=*** ok"
+    assert r.redact("FAKE%2dK3Y%2dB2%2d0000") == "***"  # percent-encoded and upper-cased
+    assert r.redact("no key here, PASSWORD= empty") == "no key here, PASSWORD= empty"

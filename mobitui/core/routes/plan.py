@@ -78,6 +78,22 @@ def effect(campaign: Campaign) -> str:
     return _ROUTES[campaign.unsubscribe_via].effect(campaign)
 
 
+def unknown_outcome_rule(route: Route) -> str:
+    """One sentence: what a resumed job does with a stop of ``route`` whose outcome is
+    unknown (README "A number is stopped once"). The Subscription API's own status is
+    the stop's outcome, so a number still subscribed is sent again; on the SMS routes
+    the gateway may apply a stop later, so none is sent again automatically."""
+    if route is Route.SUBSCRIPTION_API:
+        return (
+            "A stop whose outcome is unknown is re-checked by status when the job is resumed, and sent again "
+            "only if the number is still subscribed (this route sends no SMS)."
+        )
+    return (
+        "A stop whose outcome is unknown is never sent again automatically: a resume re-checks it by status "
+        "and leaves it to you (the gateway may still apply it, and each stop is an SMS)."
+    )
+
+
 def setting(route: Route) -> str:
     """The config setting that says where ``route``'s requests go."""
     return _ROUTES[route].SETTING

@@ -178,6 +178,30 @@ def key_name(keymap: Mapping[str, str], binding_id: str) -> str:
     return key.upper() if key[:1] == "f" and key[1:].isdigit() else key
 
 
+def _caution(chosen: list[Row]) -> str | None:
+    """What the bulk dialog must say of the chosen rows beyond their count: those the
+    last check found not active (the single-number dialog asks for 'again' for one
+    already unsubscribed), and those with no successful check. None when all are active."""
+    seen: dict[str, int] = {}
+    unchecked = 0
+    for r in chosen:
+        result = r.before if r.result is not None and r.result.not_sent else r.result
+        if result is None or not result.ok or result.operation is not Operation.STATUS:
+            unchecked += 1
+        elif result.state != "active":
+            seen[result.state or "no state"] = seen.get(result.state or "no state", 0) + 1
+    parts = []
+    if seen:
+        n = sum(seen.values())
+        states_seen = ", ".join(f"{state} {count}" for state, count in sorted(seen.items()))
+        parts.append(f"{n} the last check found not active ({states_seen})")
+    if unchecked:
+        parts.append(f"{unchecked} with no successful check in this paste")
+    if not parts:
+        return None
+    return "Of these, " + "; ".join(parts) + ". Each is sent a stop all the same."
+
+
 class BulkTable(DataTable[Any]):
     """The rows of a paste. Enter marks the row under the cursor as the key is handled,
     not through a ``RowSelected`` message: a ctrl+o typed right behind Enter ran before
@@ -303,6 +327,7 @@ class BulkScreen(Screen[None]):
         if generation != self._parse_generation:
             return
         self._parsed_generation = generation
+        self.query_one("#bulk-stats", Static).update("")  # the counts were of the paste before
         self.table = table
         self.rows = [Row(i, e) for i, e in enumerate(entries)]
         self._stale.clear()
@@ -465,6 +490,7 @@ class BulkScreen(Screen[None]):
 
         effect = unsubscribe_effect(self.campaign)
         numbers = [r.entry.msisdn for r in chosen if r.entry.msisdn]
+        caution = _caution(chosen)
 
         def answered(ok: bool | None) -> None:
             if ok:
@@ -472,7 +498,7 @@ class BulkScreen(Screen[None]):
             else:
                 self.notify("Cancelled: nothing was sent.", markup=False)
 
-        self.app.push_screen(BulkUnsubscribeConfirm(self.campaign, len(numbers), effect, which), answered)
+        self.app.push_screen(BulkUnsubscribeConfirm(self.campaign, len(numbers), effect, which, caution), answered)
 
     @work(exclusive=True, group="bulk-run", exit_on_error=False, description="bulk job")
     async def start_job(
@@ -610,17 +636,19 @@ class BulkScreen(Screen[None]):
         t.append("━" * (width - filled), "dim")
         t.append(f" {100 * finished // p.total if p.total else 100}%\n")  # 100% only when all are
         t.append(f"{p.operation.value}: {finished}/{p.total}", "bold")
-        if p.left or p.in_flight:  # a rate and an ETA are of a run still going
+        if p.cancelling and not p.in_flight:  # nothing more leaves
+            t.append(" · cancelled" + (f": {p.left} not sent" if p.left else ""), "bold yellow")
+        elif p.left or p.in_flight:  # a rate and an ETA are of a run still going
             t.append(f" · {p.rate:.0f}/s")
-            if p.eta is not None and p.left:
+            if p.eta is not None and p.left and not p.cancelling:
                 t.append(f" · ETA {p.eta:.0f} s")
             t.append(f" · in flight {p.in_flight}")
+            if p.cancelling:
+                t.append(" · cancelling: in-flight requests finish", "bold yellow")
         else:
             t.append(" · finished")
         if p.paused_for:
             t.append(f" · paused {p.paused_for:.0f} s", "yellow")
-        if p.cancelling:
-            t.append(" · cancelling: in-flight requests finish", "bold yellow")
         t.append("\n")
         for state, n in sorted(p.states.items(), key=lambda kv: -kv[1]):
             t.append_text(plain(state, 20, "bold green" if state == "active" else "bold"))

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from mobitui.core.config import Campaign
+from mobitui.core.routes.plan import unknown_outcome_rule
 from mobitui.tui.widgets.field import Field
 
 
@@ -19,8 +20,11 @@ class BulkUnsubscribeConfirm(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="bulk_confirm_cancel")]
 
-    def __init__(self, campaign: Campaign, count: int, effect: str, which: str) -> None:
+    def __init__(self, campaign: Campaign, count: int, effect: str, which: str, caution: str | None = None) -> None:
+        """``caution``: what the operator must know of the chosen numbers beyond their
+        count (some not active, some never checked), shown in bold before the count."""
         super().__init__()
+        self.caution = caution
         self.campaign = campaign
         self.count = count
         self.effect = effect
@@ -42,8 +46,10 @@ class BulkUnsubscribeConfirm(ModalScreen[bool]):
                 facts.append(f"{value}\n", "bold")
             facts.append("\nEach subscriber: ", "bold")
             facts.append(self.effect)
-            facts.append("\n\nA request whose outcome is unknown is never sent again; it is re-checked.", "dim")
+            facts.append("\n\n" + unknown_outcome_rule(c.unsubscribe_via), "dim")
             yield Static(facts, id="confirm-facts")
+            if self.caution:
+                yield Static(Text("! " + self.caution, "bold yellow"), id="confirm-caution")
             yield Static(Text(f"Type {self.count} and press Enter to confirm, Esc to cancel:"))
             yield Field(placeholder=f"type {self.count}, then Enter", id="confirm-count")
             yield Static(id="confirm-refused")
