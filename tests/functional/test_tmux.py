@@ -119,7 +119,8 @@ def test_demo_bulk_paste_of_500_numbers_and_check(tmux, tmp_path):
 BINARY_PASTE = b"254700000101\n25470000\xff0102\n\xc3\x28\x80\x81 binary \xfe\n254700000102\n"
 
 
-def _console(tmux, tmp_path, done: Path, extra: dict[str, str] | None = None) -> None:
+def _console(tmux, tmp_path, done: Path, extra: dict[str, str] | None = None, wait: bool = True) -> None:
+    """The demo console in tmux (130x36); ``wait``: until its first frame is drawn."""
     env = {
         "MOBITUI_DATA_DIR": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
@@ -132,7 +133,8 @@ def _console(tmux, tmp_path, done: Path, extra: dict[str, str] | None = None) ->
         f"echo $? > {shlex.quote(str(done))}; sleep 30"
     )
     tmux.start(f"sh -c {shlex.quote(cmd)}", width=130, height=36)
-    tmux.wait_for("MSISDN")
+    if wait:
+        tmux.wait_for("MSISDN")
 
 
 def _exit_code(done: Path) -> str:
@@ -187,18 +189,7 @@ def test_console_that_dies_unexpectedly_never_exits_0(tmux, tmp_path):
 
 
 def test_a_number_typed_while_the_console_starts_is_looked_up(tmux, tmp_path):
-    done = tmp_path / "exit-code"
-    env = {
-        "MOBITUI_DATA_DIR": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    assigns = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    cmd = (
-        f"env -u COLUMNS -u LINES {assigns} {shlex.quote(sys.executable)} -m mobitui --demo; "
-        f"echo $? > {shlex.quote(str(done))}; sleep 30"
-    )
-    tmux.start(f"sh -c {shlex.quote(cmd)}", width=130, height=36)
+    _console(tmux, tmp_path, tmp_path / "exit-code", wait=False)
     tmux.keys("0700-000-101", "Enter")  # before the first frame: the terminal holds the keys
     screen = tmux.wait_for("ACTIVE", timeout=30)
     assert "Kenya Jokes SMS" in screen  # the campaign list was not filtered by the number
