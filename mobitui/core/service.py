@@ -33,6 +33,19 @@ CLAIM_MARGIN = 5.0  # seconds beyond the client's longest wait an attempt counts
 RECENT_UNSUBSCRIBE = 600.0
 
 
+def _not_sent(campaign: Campaign, msisdn: str, error: str) -> Result:
+    """An unsubscribe refused before anything left (:attr:`Result.not_sent`)."""
+    return Result(
+        msisdn,
+        campaign.campaign_id,
+        Operation.UNSUBSCRIBE,
+        campaign.unsubscribe_via,
+        Outcome.FAILED,
+        error=error,
+        not_sent=True,
+    )
+
+
 @dataclass
 class Service:
     config: Config
@@ -131,26 +144,12 @@ class Service:
             )
         except InFlight as exc:
             logger.debug("unsubscribe of %s via %s not sent: %s", msisdn, route.value, exc)
-            return Result(
-                msisdn,
-                campaign.campaign_id,
-                Operation.UNSUBSCRIBE,
-                route,
-                Outcome.FAILED,
-                error=f"Not sent: {exc}. Not unsubscribed twice; check its status.",
-                not_sent=True,
-            )
+            return _not_sent(campaign, msisdn, f"Not sent: {exc}. Not unsubscribed twice; check its status.")
         except JournalFault as exc:
             logger.debug("unsubscribe of %s not sent: journal fault (%s)", msisdn, exc.kind, exc_info=True)
             self.journal_fault = exc
-            return Result(
-                msisdn,
-                campaign.campaign_id,
-                Operation.UNSUBSCRIBE,
-                route,
-                Outcome.FAILED,
-                error=f"Not sent: {exc}. Nothing is sent that the journal does not record first.",
-                not_sent=True,
+            return _not_sent(
+                campaign, msisdn, f"Not sent: {exc}. Nothing is sent that the journal does not record first."
             )
         logger.debug("unsubscribe of %s via %s: journal row %s written, sending", msisdn, route.value, row)
         t0 = time.perf_counter()
