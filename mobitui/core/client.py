@@ -53,9 +53,9 @@ RETRYABLE_HTTP = {429, 500, 502, 503, 504}
 # (5 s and more), so a request rarely meets a connection the server is closing.
 KEEPALIVE_EXPIRY = 2.0
 USER_AGENT = f"mobitui/{__version__}"
-# A stop answered 429 reached the server: nothing proves it was not acted on, so it is
-# never sent again by itself (README "A number is stopped once").
-NOT_RESENT_AFTER_429 = " Not sent again automatically: check its status, then unsubscribe again if needed."
+# A stop answered 429 reached the server: nothing proves it was not acted on, so its
+# outcome is unknown (never sent again by itself, and the 10-minute guard covers it).
+NOT_RESENT_AFTER_429 = " The server had the request: outcome unknown, check status before trying again."
 
 
 def _last_result(state: RetryCallState) -> Result:
@@ -521,6 +521,7 @@ class MobivateClient:
                 result.outcome = Outcome.UNKNOWN
                 result.error += " Outcome unknown, check status before trying again."
             elif mutating and st == 429:
+                result.outcome = Outcome.UNKNOWN
                 result.error += NOT_RESENT_AFTER_429
             else:
                 result.transient = st in RETRYABLE_HTTP and not mutating
@@ -600,6 +601,7 @@ class MobivateClient:
                 result.outcome = Outcome.UNKNOWN
                 result.error += " Outcome unknown, check status before trying again."
             elif st == 429:
+                result.outcome = Outcome.UNKNOWN
                 result.error += NOT_RESENT_AFTER_429
             return result
         result.outcome = Outcome.UNKNOWN

@@ -39,7 +39,12 @@ _PASSWORD_PARAM = re.compile(r"(?i)([?&;]password=)[^&#\s]*")
 _DOI_KEY = re.compile(r"(/api/doi/[^/?#\s]+/)[^/?#\s]+")
 # In a server's text: the value of any PASSWORD parameter, whatever it is (an echo of
 # the key in another case, cut short, or with a character changed is still the key).
-_PASSWORD_ANYWHERE = re.compile(r"(?i)(password=)(?:[^&#\s\"'<>\\]|&#?[0-9a-z]+;)+")  # entities too
+# The '=' may be written as an entity or percent-encoded, with spaces around it; the
+# value may be quoted, or hold entities and percent-escapes.
+_PASSWORD_ANYWHERE = re.compile(
+    r"(?i)(password\s*(?:=|&#0*61;|&#x0*3d;|&equals;|%3d)\s*)"
+    r"(\"[^\"]*\"|'[^']*'|(?:[^&#%\s\"'<>\\]|&#?[0-9a-z]+;|%[0-9a-f]{2})+)"
+)
 
 MIN_KEY_LENGTH = 8
 _NUMBERISH = re.compile(r"[\d\s+().-]+")

@@ -341,3 +341,27 @@ def test_the_resume_hint_for_stops_of_unknown_outcome_says_what_each_route_resen
         "Kenya Tips": "it sends again only where still subscribed",
         "Kenya Jokes SMS": "it sends none of them again (each stop is an SMS): decide from the state it shows",
     }
+
+
+def test_a_stop_answered_429_is_unknown_and_a_second_command_does_not_send_it_again(env, config_file, simulator):
+    answers = []
+    for _ in range(2):
+        r = mobitui(
+            env,
+            "unsubscribe",
+            "--config",
+            str(config_file),
+            "--campaign",
+            "Kenya Jokes SMS",
+            "--yes",
+            "--json",
+            "254799999007",  # the simulator answers HTTP 429 (Retry-After: 1)
+            extra={"MOBITUI_API_KEY": DEMO_API_KEY},
+        )
+        assert r.returncode == 1, r.stdout + r.stderr
+        answers.append(json.loads(r.stdout.splitlines()[0]))
+    first, second = answers
+    assert first["outcome"] == "unknown" and "HTTP 429" in first["error"]
+    assert second["outcome"] == "failed" and second["error"].startswith("Not sent:")
+    stops = [q for q in simulator.sim.requests if q["operation"] == "mt-stop"]
+    assert len(stops) == 1  # the server had the first; nothing proves it did not act

@@ -359,4 +359,9 @@ def test_an_echo_of_the_key_in_another_case_or_cut_short_after_password_is_maske
     )
     assert r.redact("password=FAKE&hyphen;k3y&hyphen;b2&hyphen;0000 ok") == "password=*** ok"
     assert r.redact("FAKE%2dK3Y%2dB2%2d0000") == "***"  # percent-encoded and upper-cased
-    assert r.redact("no key here, PASSWORD= empty") == "no key here, PASSWORD= empty"
+    assert r.redact("no key here, PASSWORD=&x") == "no key here, PASSWORD=&x"
+    # the '=' as an entity or percent-encoded, spaces around it, a quoted value
+    assert r.redact("PASSWORD&#61;hunter2secret pass") == "PASSWORD&#61;*** pass"
+    assert r.redact("PASSWORD%3Dhunter2secret&x=1") == "PASSWORD%3D***&x=1"
+    assert r.redact('PASSWORD="hunter2 secret" x') == "PASSWORD=*** x"
+    assert r.redact("Password = hunter2secret") == "Password = ***"
