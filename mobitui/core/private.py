@@ -51,20 +51,29 @@ def touch(path: Path) -> None:
     section 2.2). Another process would then take itself for the journal's last
     user and delete the WAL under our open connection.
     """
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
-    except FileExistsError:
-        if not os.access(path, os.W_OK):  # what opening it for writing would have said
-            read_only_fs = os.statvfs(path).f_flag & os.ST_RDONLY
-            code = errno.EROFS if read_only_fs else errno.EACCES
-            raise OSError(code, os.strerror(code), str(path)) from None
-        if os.stat(path).st_mode & 0o777 != FILE_MODE:
-            os.chmod(path, FILE_MODE)
+    for _ in range(5):  # a file that goes away meanwhile (a log rotated) is created again
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+        except FileExistsError:
+            try:
+                mode = os.stat(path).st_mode & 0o777
+            except FileNotFoundError:
+                continue
+            if not os.access(path, os.W_OK):  # what opening it for writing would have said
+                if not os.path.lexists(path):
+                    continue
+                read_only_fs = os.statvfs(path.parent).f_flag & os.ST_RDONLY
+                code = errno.EROFS if read_only_fs else errno.EACCES
+                raise OSError(code, os.strerror(code), str(path)) from None
+            if mode != FILE_MODE:
+                os.chmod(path, FILE_MODE)
+            return
+        try:
+            os.fchmod(fd, FILE_MODE)
+        finally:
+            os.close(fd)
         return
-    try:
-        os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
+    raise OSError(errno.EAGAIN, "created and removed again by another process, five times", str(path))
 
 
 def open_new(path: Path) -> int:

@@ -365,3 +365,24 @@ def test_an_echo_of_the_key_in_another_case_or_cut_short_after_password_is_maske
     assert r.redact("PASSWORD%3Dhunter2secret&x=1") == "PASSWORD%3D***&x=1"
     assert r.redact('PASSWORD="hunter2 secret" x') == "PASSWORD=*** x"
     assert r.redact("Password = hunter2secret") == "Password = ***"
+
+
+def test_a_file_removed_between_seeing_it_and_using_it_is_created_again(tmp_path, monkeypatch):
+    """Two processes share the debug log: one may rotate it (rename) just after the other
+    found it there. private.touch then creates it again instead of failing."""
+    import os
+
+    from mobitui.core import private
+
+    path = tmp_path / "debug.log"
+    real_open, calls = os.open, []
+
+    def open_once_existing(p, flags, mode=0o777):  # type: ignore[no-untyped-def]
+        calls.append(p)
+        if len(calls) == 1:  # it was there a moment ago, and is gone now
+            raise FileExistsError(17, "File exists", str(p))
+        return real_open(p, flags, mode)
+
+    monkeypatch.setattr(os, "open", open_once_existing)
+    private.touch(path)
+    assert len(calls) == 2 and path.exists() and path.stat().st_mode & 0o777 == 0o600
