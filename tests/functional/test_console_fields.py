@@ -283,3 +283,30 @@ async def test_the_bulk_dialog_names_marked_numbers_not_active_or_not_checked(si
         facts = str(dialog.query_one("#confirm-facts", Static).render())
         assert "sent again only if the number is still subscribed" in facts
         await pilot.press("escape")
+
+
+async def test_the_bulk_dialog_names_marked_numbers_already_sent_a_stop_from_this_paste(sim_config, simulator):
+    from textual.widgets import DataTable, Static
+
+    app = make_app(with_ui(sim_config, refresh_interval=0), campaign="Kenya Jokes SMS")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_bulk(app, pilot, "254711223344\n254711223345\n")
+        await pilot.press("ctrl+r")
+        await run_to_end(screen, pilot)
+        table = screen.query_one("#bulk-table", DataTable)
+        table.focus()
+        await pilot.pause()
+        await pilot.press("enter", "ctrl+o")  # stop the first
+        await pilot.pause()
+        await pilot.press("1", "enter")
+        await pilot.pause()
+        await run_to_end(screen, pilot)
+        table.focus()
+        await pilot.pause()
+        await pilot.press("enter", "down", "enter", "ctrl+o")  # both rows now
+        await pilot.pause(0.3)
+        dialog = app.screen
+        assert isinstance(dialog, BulkUnsubscribeConfirm) and dialog.count == 2
+        caution = str(dialog.query_one("#confirm-caution", Static).render())
+        assert caution == "! Of these, 1 already sent a stop from this paste. Each is sent a stop all the same."
+        await pilot.press("escape")

@@ -77,6 +77,13 @@ class Row:
             self.before = None
         self.result, self.job_id = result, job_id
 
+    @property
+    def known(self) -> Result | None:
+        """The newest answer that says something of the number: ``result``, or what was
+        seen before it when ``result`` is a refusal that sent nothing."""
+        r = self.result
+        return self.before if r is not None and r.not_sent and self.before is not None else r
+
     def matches(self, f: str) -> bool:
         r = self.result
         if f == "all":
@@ -183,10 +190,12 @@ def _caution(chosen: list[Row]) -> str | None:
     last check found not active (the single-number dialog asks for 'again' for one
     already unsubscribed), and those with no successful check. None when all are active."""
     seen: dict[str, int] = {}
-    unchecked = 0
+    unchecked = stopped = 0
     for r in chosen:
-        result = r.before if r.result is not None and r.result.not_sent else r.result
-        if result is None or not result.ok or result.operation is not Operation.STATUS:
+        result = r.known
+        if result is not None and result.operation is Operation.UNSUBSCRIBE and not result.not_sent:
+            stopped += 1  # accepted, refused by the server, or of unknown outcome: it reached it
+        elif result is None or not result.ok or result.operation is not Operation.STATUS:
             unchecked += 1
         elif result.state != "active":
             seen[result.state or "no state"] = seen.get(result.state or "no state", 0) + 1
@@ -195,6 +204,8 @@ def _caution(chosen: list[Row]) -> str | None:
         n = sum(seen.values())
         states_seen = ", ".join(f"{state} {count}" for state, count in sorted(seen.items()))
         parts.append(f"{n} the last check found not active ({states_seen})")
+    if stopped:
+        parts.append(f"{stopped} already sent a stop from this paste")
     if unchecked:
         parts.append(f"{unchecked} with no successful check in this paste")
     if not parts:
@@ -345,7 +356,7 @@ class BulkScreen(Screen[None]):
         verdict_style = _VERDICT_STYLE[e.verdict]
         state = outcome = error = Text("")
         if r is not None:
-            seen = row.before if r.not_sent and row.before is not None else r
+            seen = row.known or r
             m = states.meaning(seen.state) if seen.ok else None
             state = plain(seen.state or "", 30, "bold green" if m is states.Meaning.BILLING else "")
             if r.not_sent:
