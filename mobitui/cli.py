@@ -473,6 +473,7 @@ def _job_output(store, job_id: int, as_json: bool, stdout: TextIO, unwritten=())
 def _after_job(jobs, journal, ended, args: argparse.Namespace, stdout: TextIO) -> int:  # type: ignore[no-untyped-def]
     """Output, export and exit code once a job has stopped (``ended``: its JobOutcome)."""
     from mobitui.core import export
+    from mobitui.core.config import Route
     from mobitui.core.jobs import ItemStatus, JobState
 
     job_id = ended.job_id
@@ -485,15 +486,13 @@ def _after_job(jobs, journal, ended, args: argparse.Namespace, stdout: TextIO) -
         n = export.export(store, job_id, args.export)
         _err(f"exported {n} row(s) of job {job_id} to {args.export}")
     counts = store.count(job_id)
-    from mobitui.core.config import Route
-
     if counts.status.get(ItemStatus.UNKNOWN):
         _err(
             f"job {job_id}: {counts.status[ItemStatus.UNKNOWN]} number(s) with outcome unknown; "
             f"`{_command(args, f'resume {job_id}')}` re-checks them by status; "
             + (
                 "it sends again only where still subscribed"
-                if Route(store.get(job_id).route) is Route.SUBSCRIPTION_API
+                if Route(store.get(job_id).route).resent_on_resume
                 else "it sends none of them again (each stop is an SMS): decide from the state it shows"
             )
         )

@@ -556,7 +556,7 @@ class BulkJob:
                 item, ItemStatus.DONE, result, "status says 'unsub' after an unknown outcome: done, not sent again"
             )
             return
-        if action is not None and route is not Route.SUBSCRIPTION_API:
+        if action is not None and not route.resent_on_resume:
             # The stop may have reached the gateway. Its effect on the Subscription API's state
             # can come later than our wait (a slow gateway, a network that confirms
             # asynchronously), so 'still subscribed' does not prove it was not sent, and a

@@ -87,6 +87,15 @@ class Route(str, Enum):
         (its requests are signed). The one place this rule is written."""
         return self is not Route.SUBSCRIPTION_API
 
+    @property
+    def resent_on_resume(self) -> bool:
+        """Whether a resume sends again a stop of unknown outcome whose number status
+        still shows subscribed. Only on the Subscription API, whose status is the stop's
+        own outcome and which sends no SMS; a gateway may apply a stop later than any
+        wait, and a second STOP SMS cannot be taken back (README "A number is stopped
+        once"). The one place this rule is written."""
+        return self is Route.SUBSCRIPTION_API
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

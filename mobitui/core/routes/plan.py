@@ -83,7 +83,7 @@ def unknown_outcome_rule(route: Route) -> str:
     unknown (README "A number is stopped once"). The Subscription API's own status is
     the stop's outcome, so a number still subscribed is sent again; on the SMS routes
     the gateway may apply a stop later, so none is sent again automatically."""
-    if route is Route.SUBSCRIPTION_API:
+    if route.resent_on_resume:
         return (
             "A stop whose outcome is unknown is re-checked by status when the job is resumed, and sent again "
             "only if the number is still subscribed (this route sends no SMS)."
