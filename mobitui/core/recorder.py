@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 MASK = "***"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
-_PASSWORD_PARAM = re.compile(r"(?i)([?&;]password=)[^&#\s]*")
 _DOI_KEY = re.compile(r"(/api/doi/[^/?#\s]+/)[^/?#\s]+")
 # In a server's text: the value of any PASSWORD parameter, whatever it is (an echo of
 # the key in another case, cut short, or with a character changed is still the key).
@@ -342,7 +341,7 @@ class Recorder:
         return result
 
     def redact_url(self, url: str) -> str:
-        url = _PASSWORD_PARAM.sub(lambda m: m.group(1) + MASK, url)
+        """``url`` with the DOI key segment, the PASSWORD value and the key masked."""
         url = _DOI_KEY.sub(lambda m: m.group(1) + MASK, url)
         # A request URL is ours, its values encoded once by quote(): the spellings
         # suffice, and the decoding pass (a few tens of µs) is kept for server text.
